@@ -1,0 +1,30 @@
+# attune: `make run` analyses the bundled demo recording; `make test` runs every test.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: deps run test bench score fmt lint
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	cargo run --release -- analyze assets/demo_session.wav --out out/demo
+	@echo; echo "Results in out/demo:"; ls -l out/demo; echo; cat out/demo/demo_session.summary.json
+
+test: deps
+	cargo test --locked
+
+bench: deps
+	cargo bench --bench analysis
+
+# Accuracy on the shared corpus (needs ../shared/corpus and python3 with numpy + mir_eval).
+score: deps
+	python3 -c 'import numpy, mir_eval' 2>/dev/null || pip install --quiet numpy mir_eval
+	scripts/score-dev.sh
+
+fmt:
+	cargo fmt
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings

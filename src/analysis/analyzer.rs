@@ -1,0 +1,243 @@
+//! The Analyzer: samples in, timestamped events out. The one analysis every part of attune runs.
+
+use thiserror::Error;
+
+use crate::config::{AnalysisConfig, ConfigError, ANALYSIS_RATE_HZ};
+use crate::dsp::filter::HighPass;
+use crate::dsp::noise::NoiseFloor;
+use crate::dsp::pitch::PitchAnalyzer;
+use crate::dsp::resample::{ResampleError, StreamResampler};
+use crate::dsp::tracker::{PitchTracker, TrackedFrame, TrackerCosts};
+use crate::events::{Event, PitchFrame};
+use crate::time::SampleTime;
+
+use super::vocal::{FrameInfo, VocalTracker};
+
+/// Samples between pitch frames at the analysis rate (10 ms).
+pub const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
+
+/// Why an Analyzer could not be built.
+#[derive(Debug, Error)]
+pub enum AnalyzeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Resample(#[from] ResampleError),
+}
+
+/// Streaming, deterministic analysis of one mono input.
+///
+/// Feed blocks of any size with [`Analyzer::process`], then call [`Analyzer::finish`] once.
+/// Events are appended to the caller's vector in a deterministic order; pitch frames come in
+/// time order, every 10 ms, after a fixed delay ([`Analyzer::delay_secs`]). After `new`, neither
+/// method allocates as long as the event vector has room.
+pub struct Analyzer {
+    resampler: StreamResampler,
+    core: Core,
+}
+
+impl Analyzer {
+    /// Builds an Analyzer for input at `input_rate_hz`. Any thread.
+    pub fn new(config: &AnalysisConfig, input_rate_hz: u32) -> Result<Self, AnalyzeError> {
+        config.validate()?;
+        Ok(Self {
+            resampler: StreamResampler::new(input_rate_hz)?,
+            core: Core::new(config),
+        })
+    }
+
+    /// Analyses the next block of mono samples at the input rate. Analysis thread.
+    pub fn process(&mut self, block: &[f32], events: &mut Vec<Event>) {
+        let core = &mut self.core;
+        self.resampler
+            .process(block, &mut |s| core.push_samples(s, events));
+    }
+
+    /// Ends the stream: analyses what is buffered and decides every remaining frame. Analysis
+    /// thread.
+    pub fn finish(&mut self, events: &mut Vec<Event>) {
+        let core = &mut self.core;
+        self.resampler.finish(&mut |s| core.push_samples(s, events));
+        self.core.finish(events);
+    }
+
+    /// How long after a sound its pitch frame is emitted (s): half a frame plus the tracker's
+    /// lookahead.
+    pub fn delay_secs(&self) -> f64 {
+        (self.core.frame_len - self.core.centre_offset + self.core.tracker.lag_frames() * HOP_LEN)
+            as f64
+            / f64::from(ANALYSIS_RATE_HZ)
+    }
+
+    /// Input samples that were NaN or infinite (replaced by silence).
+    pub fn non_finite_samples(&self) -> u64 {
+        self.resampler.non_finite_samples()
+    }
+
+    /// Pitch frames analysed so far.
+    pub fn frames_analyzed(&self) -> u64 {
+        self.core.next_frame
+    }
+}
+
+struct Core {
+    config: AnalysisConfig,
+    high_pass: HighPass,
+    pitch: PitchAnalyzer,
+    frame_len: usize,
+    /// Samples of a frame before its centre.
+    centre_offset: usize,
+    /// Samples at the analysis rate; `buf[0]` is absolute sample `buf_start`.
+    buf: Vec<f32>,
+    buf_len: usize,
+    buf_start: i64,
+    samples_in: u64,
+    next_frame: u64,
+    /// Set by `finish`: the last frame that holds input (later ones hold only padding).
+    last_frame: Option<u64>,
+    noise: NoiseFloor,
+    tracker: PitchTracker,
+    /// Level and floor of recent frames, by frame index modulo the length.
+    levels_db: Vec<f32>,
+    floors_db: Vec<f32>,
+    vocal: VocalTracker,
+}
+
+impl Core {
+    fn new(config: &AnalysisConfig) -> Self {
+        let rate = f64::from(ANALYSIS_RATE_HZ);
+        let pitch = PitchAnalyzer::new(rate, config.f0_min_hz, config.f0_max_hz);
+        let frame_len = pitch.frame_len();
+        let centre_offset = pitch.centre_offset();
+        let lag = (config.lookahead_secs * 100.0).round() as usize;
+        let ring = 2 * lag + 8;
+        let buf = vec![0.0; frame_len + 8 * HOP_LEN];
+        Self {
+            config: config.clone(),
+            high_pass: HighPass::new(40.0, rate),
+            pitch,
+            frame_len,
+            centre_offset,
+            buf,
+            // What the first frame needs before time 0 is silence.
+            buf_len: centre_offset,
+            buf_start: -(centre_offset as i64),
+            samples_in: 0,
+            next_frame: 0,
+            last_frame: None,
+            noise: NoiseFloor::new(300),
+            tracker: PitchTracker::new(lag, TrackerCosts::default()),
+            levels_db: vec![-120.0; ring],
+            floors_db: vec![-120.0; ring],
+            vocal: VocalTracker::new(config),
+        }
+    }
+
+    fn push_samples(&mut self, mut samples: &[f32], events: &mut Vec<Event>) {
+        self.samples_in += samples.len() as u64;
+        while !samples.is_empty() {
+            let room = self.buf.len() - self.buf_len;
+            let n = room.min(samples.len());
+            for (dst, &x) in self.buf[self.buf_len..self.buf_len + n]
+                .iter_mut()
+                .zip(&samples[..n])
+            {
+                *dst = self.high_pass.process(x);
+            }
+            self.buf_len += n;
+            samples = &samples[n..];
+            self.run_frames(events);
+        }
+    }
+
+    /// Analyses every frame the buffer holds, then drops samples no later frame needs.
+    fn run_frames(&mut self, events: &mut Vec<Event>) {
+        let half = self.centre_offset as i64;
+        loop {
+            let start = self.next_frame as i64 * HOP_LEN as i64 - half;
+            let off = (start - self.buf_start) as usize;
+            if off + self.frame_len > self.buf_len {
+                break;
+            }
+            let feats = self.pitch.analyze(&self.buf[off..off + self.frame_len]);
+            self.noise.push(feats.level_db);
+            let floor_db = self.noise.floor_db();
+            let slot = (self.next_frame % self.levels_db.len() as u64) as usize;
+            self.levels_db[slot] = feats.level_db;
+            self.floors_db[slot] = floor_db;
+            let decided = self.tracker.push(&feats, feats.level_db - floor_db);
+            self.next_frame += 1;
+            if let Some(d) = decided {
+                self.finalize(d, events);
+            }
+        }
+        let keep_from = self.next_frame as i64 * HOP_LEN as i64 - half;
+        let drop = (keep_from - self.buf_start).clamp(0, self.buf_len as i64) as usize;
+        if drop > 0 {
+            self.buf.copy_within(drop..self.buf_len, 0);
+            self.buf_len -= drop;
+            self.buf_start += drop as i64;
+        }
+    }
+
+    /// Applies the level gates to a decided frame and passes it on.
+    fn finalize(&mut self, d: TrackedFrame, events: &mut Vec<Event>) {
+        let j = d.index;
+        if self.last_frame.is_some_and(|last| j > last) {
+            return;
+        }
+        let ring = self.levels_db.len() as u64;
+        let lag = self.tracker.lag_frames() as u64;
+        let level_db = self.levels_db[(j % ring) as usize];
+        let floor_db = self.floors_db[(j % ring) as usize];
+        let lo = j.saturating_sub(lag);
+        let hi = (j + lag).min(self.next_frame.saturating_sub(1));
+        let local_max_db = (lo..=hi)
+            .map(|i| self.levels_db[(i % ring) as usize])
+            .fold(f32::MIN, f32::max);
+        let c = &self.config;
+        let loud_enough = level_db >= local_max_db - c.relative_level_gate_db as f32
+            && level_db - floor_db >= c.min_snr_db as f32
+            && level_db > -80.0;
+        let f0_hz = d.f0_hz.filter(|_| loud_enough);
+        let time = SampleTime(j * HOP_LEN as u64);
+        events.push(Event::Pitch(PitchFrame {
+            time,
+            f0_hz,
+            confidence: d.confidence.clamp(0.0, 1.0),
+            level_dbfs: level_db,
+        }));
+        self.vocal.push_frame(
+            FrameInfo {
+                index: j,
+                f0_hz,
+                level_db,
+                floor_db,
+            },
+            events,
+        );
+    }
+
+    fn finish(&mut self, events: &mut Vec<Event>) {
+        if self.samples_in > 0 {
+            let last_frame = (self.samples_in - 1) / HOP_LEN as u64;
+            self.last_frame = Some(last_frame);
+            // Pad with silence until every frame up to the last sample is analysed.
+            while self.next_frame <= last_frame {
+                let room = self.buf.len() - self.buf_len;
+                self.buf[self.buf_len..].fill(0.0);
+                self.buf_len += room;
+                let before = self.next_frame;
+                self.run_frames(events);
+                if self.next_frame == before {
+                    break;
+                }
+            }
+            // Frames analysed past the end (from the padding) are not reported.
+            while let Some(d) = self.tracker.flush_one() {
+                self.finalize(d, events);
+            }
+        }
+        self.vocal.finish(events);
+    }
+}

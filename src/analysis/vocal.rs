@@ -1,0 +1,333 @@
+//! Vocal onsets and vocalisations from the decided pitch frames.
+//!
+//! A vocal onset is where a voiced stretch begins (backtracked to where its sound starts
+//! rising out of the floor, so a slow hum attack or the "h" of a laugh is dated at its start),
+//! or where the level dips and rises again inside continuous voicing (a "ma-ma-ma"). Sounds
+//! that never become voiced — breaths, claps, knocks — give no onset. A vocalisation is a group
+//! of voiced stretches with gaps shorter than `max_gap_in_vocalisation_secs`.
+
+use crate::config::AnalysisConfig;
+use crate::events::{Event, Vocalisation};
+use crate::time::SampleTime;
+
+use super::analyzer::HOP_LEN;
+use super::histogram::F0Histogram;
+
+/// Frames of history kept for backtracking and release.
+const HISTORY: usize = 64;
+/// A voiced stretch must last this many frames to count.
+const MIN_RUN_FRAMES: u32 = 4;
+/// How far back an onset may be moved from the start of voicing.
+const MAX_BACKTRACK_FRAMES: u64 = 15;
+/// How far the end of a vocalisation may extend past its last voiced frame.
+const MAX_RELEASE_FRAMES: u64 = 20;
+/// A dip of this much below the running peak, then a rise of as much, marks a new syllable.
+const DIP_DB: f32 = 6.0;
+/// A voicing gap inside a vocalisation is a syllable boundary when its level drops this much.
+const GAP_DIP_DB: f32 = 3.0;
+/// Minimum spacing of onsets.
+const MIN_IOI_FRAMES: u64 = 8;
+
+/// One decided frame as the vocal tracker sees it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameInfo {
+    pub index: u64,
+    pub f0_hz: Option<f32>,
+    pub level_db: f32,
+    pub floor_db: f32,
+}
+
+/// Running measures of the open vocalisation.
+#[derive(Debug, Clone)]
+struct OpenVocalisation {
+    start: u64,
+    last_voiced: u64,
+    /// Frames up to `committed` are in the level sums.
+    committed: u64,
+    power_sum: f64,
+    frames: u64,
+    peak_db: f32,
+    voiced: u32,
+    onsets: u32,
+    first_onset: u64,
+    last_onset: u64,
+    ioi_sum: f64,
+    ioi_sq_sum: f64,
+}
+
+/// Finds onsets and vocalisations in a stream of decided frames. Allocation-free after `new`.
+pub struct VocalTracker {
+    max_gap_frames: u64,
+    min_len_frames: u64,
+    history: [FrameInfo; HISTORY],
+    /// Start of the current voiced run and its length.
+    run_start: Option<u64>,
+    run_len: u32,
+    last_voiced: Option<u64>,
+    last_onset: Option<u64>,
+    /// Dip tracking inside continuous voicing.
+    peak_since_onset_db: f32,
+    dip: Option<(u64, f32)>,
+    open: Option<OpenVocalisation>,
+    f0: F0Histogram,
+}
+
+impl VocalTracker {
+    pub fn new(config: &AnalysisConfig) -> Self {
+        Self {
+            max_gap_frames: (config.max_gap_in_vocalisation_secs * 100.0).round() as u64,
+            min_len_frames: (config.min_vocalisation_secs * 100.0).round() as u64,
+            history: [FrameInfo::default(); HISTORY],
+            run_start: None,
+            run_len: 0,
+            last_voiced: None,
+            last_onset: None,
+            peak_since_onset_db: f32::MIN,
+            dip: None,
+            open: None,
+            f0: F0Histogram::new(config.f0_min_hz, config.f0_max_hz),
+        }
+    }
+
+    fn at(&self, index: u64) -> &FrameInfo {
+        &self.history[(index % HISTORY as u64) as usize]
+    }
+
+    /// Takes the next decided frame (frames arrive in order). Analysis thread.
+    pub fn push_frame(&mut self, frame: FrameInfo, events: &mut Vec<Event>) {
+        let j = frame.index;
+        self.history[(j % HISTORY as u64) as usize] = frame;
+        let Some(_) = frame.f0_hz else {
+            self.run_start = None;
+            self.run_len = 0;
+            if let Some(open) = &self.open {
+                if j > open.last_voiced + self.max_gap_frames {
+                    self.close(events);
+                }
+            }
+            return;
+        };
+        if self.run_start.is_none() {
+            self.run_start = Some(j);
+        }
+        self.run_len += 1;
+        self.last_voiced = Some(j);
+        let run_start = self.run_start.unwrap_or(j);
+        if self.run_len < MIN_RUN_FRAMES {
+            return;
+        }
+        if self.run_len == MIN_RUN_FRAMES {
+            self.confirm_run(run_start, events);
+        } else {
+            self.commit_through(j);
+            self.track_dips(&frame, events);
+        }
+    }
+
+    /// A voiced run has lasted long enough: decide whether it starts a syllable and a
+    /// vocalisation.
+    fn confirm_run(&mut self, run_start: u64, events: &mut Vec<Event>) {
+        let prev_voiced = self.open.as_ref().map(|o| o.last_voiced);
+        let gap = prev_voiced.map_or(u64::MAX, |p| run_start.saturating_sub(p + 1));
+        let new_vocalisation = self.open.is_none() || gap > self.max_gap_frames;
+        if new_vocalisation && self.open.is_some() {
+            self.close(events);
+        }
+        let onset = if new_vocalisation || gap >= 10 {
+            true
+        } else if gap >= 2 {
+            // A short gap is a syllable boundary when the level really dropped in it.
+            let p = prev_voiced.unwrap_or(run_start);
+            let gap_min = (p + 1..run_start)
+                .map(|i| self.at(i).level_db)
+                .fold(f32::MAX, f32::min);
+            let around = self.at(p).level_db.min(self.at(run_start + 1).level_db);
+            gap_min < around - GAP_DIP_DB
+        } else {
+            false
+        };
+        let limit = prev_voiced.map_or(0, |p| p + 1);
+        let onset_frame = if onset {
+            self.backtrack(run_start, limit)
+        } else {
+            run_start
+        };
+        if new_vocalisation {
+            events.push(Event::VocalisationStart {
+                time: SampleTime(onset_frame * HOP_LEN as u64),
+            });
+            self.f0.clear();
+            self.open = Some(OpenVocalisation {
+                start: onset_frame,
+                last_voiced: run_start,
+                committed: onset_frame,
+                power_sum: 0.0,
+                frames: 0,
+                peak_db: f32::MIN,
+                voiced: 0,
+                onsets: 0,
+                first_onset: onset_frame,
+                last_onset: onset_frame,
+                ioi_sum: 0.0,
+                ioi_sq_sum: 0.0,
+            });
+        }
+        if onset {
+            self.emit_onset(onset_frame, events);
+        }
+        let end = run_start + u64::from(MIN_RUN_FRAMES) - 1;
+        self.commit_through(end);
+        self.peak_since_onset_db = (run_start..=end)
+            .map(|i| self.at(i).level_db)
+            .fold(f32::MIN, f32::max);
+        self.dip = None;
+    }
+
+    /// Moves an onset back from the start of voicing to where the sound starts rising.
+    fn backtrack(&self, run_start: u64, limit: u64) -> u64 {
+        let mut t = run_start;
+        let lowest = run_start.saturating_sub(MAX_BACKTRACK_FRAMES).max(limit);
+        while t > lowest {
+            let (prev, cur) = (self.at(t - 1), self.at(t));
+            if prev.level_db < cur.level_db + 1.0 && prev.level_db > prev.floor_db + 6.0 {
+                t -= 1;
+            } else {
+                break;
+            }
+        }
+        if let Some(last) = self.last_onset {
+            t = t.max(last + MIN_IOI_FRAMES).min(run_start.max(last + 1));
+        }
+        t
+    }
+
+    fn emit_onset(&mut self, frame: u64, events: &mut Vec<Event>) {
+        if self
+            .last_onset
+            .is_some_and(|last| frame < last + MIN_IOI_FRAMES)
+        {
+            return;
+        }
+        events.push(Event::Onset {
+            time: SampleTime(frame * HOP_LEN as u64),
+        });
+        if let Some(open) = &mut self.open {
+            if open.onsets > 0 {
+                let ioi = (frame - open.last_onset) as f64 * HOP_LEN as f64 / 16_000.0;
+                open.ioi_sum += ioi;
+                open.ioi_sq_sum += ioi * ioi;
+            } else {
+                open.first_onset = frame;
+            }
+            open.onsets += 1;
+            open.last_onset = frame;
+        }
+        self.last_onset = Some(frame);
+    }
+
+    /// A new syllable inside continuous voicing: a dip of `DIP_DB` and a rise of as much.
+    fn track_dips(&mut self, frame: &FrameInfo, events: &mut Vec<Event>) {
+        let level = frame.level_db;
+        match self.dip {
+            None => {
+                if level < self.peak_since_onset_db - DIP_DB {
+                    self.dip = Some((frame.index, level));
+                } else {
+                    self.peak_since_onset_db = self.peak_since_onset_db.max(level);
+                }
+            }
+            Some((dip_frame, dip_db)) => {
+                if level < dip_db {
+                    self.dip = Some((frame.index, level));
+                } else if level > dip_db + DIP_DB {
+                    self.emit_onset(dip_frame, events);
+                    self.peak_since_onset_db = level;
+                    self.dip = None;
+                }
+            }
+        }
+    }
+
+    /// Adds frames up to `index` (inclusive) to the open vocalisation's measures.
+    fn commit_through(&mut self, index: u64) {
+        let Some(mut open) = self.open.take() else {
+            return;
+        };
+        for i in open.committed..=index {
+            if i < open.committed || i + HISTORY as u64 <= index {
+                continue;
+            }
+            let f = *self.at(i);
+            open.power_sum += crate::dsp::db_to_power(f.level_db);
+            open.frames += 1;
+            open.peak_db = open.peak_db.max(f.level_db);
+            if let Some(f0) = f.f0_hz {
+                open.voiced += 1;
+                self.f0.add(f0);
+            }
+        }
+        open.committed = index + 1;
+        open.last_voiced = open.last_voiced.max(index);
+        self.open = Some(open);
+    }
+
+    /// Ends the open vocalisation: extends it over its release and reports it.
+    fn close(&mut self, events: &mut Vec<Event>) {
+        let Some(open) = self.open.take() else {
+            return;
+        };
+        // The release: frames after the last voiced one that are still clearly above the floor.
+        let newest = self.history.iter().map(|f| f.index).max().unwrap_or(0);
+        let mut end = open.last_voiced;
+        while end < newest
+            && end < open.last_voiced + MAX_RELEASE_FRAMES
+            && end + 1 + (HISTORY as u64) > newest
+        {
+            let f = self.at(end + 1);
+            if f.level_db > f.floor_db + 6.0 && f.level_db > open.peak_db - 35.0 {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let len_frames = end + 1 - open.start;
+        if len_frames < self.min_len_frames || open.voiced < MIN_RUN_FRAMES {
+            return;
+        }
+        let ioi_n = f64::from(open.onsets.saturating_sub(1));
+        let (mean_ioi, regularity) = if ioi_n >= 1.0 {
+            let mean = open.ioi_sum / ioi_n;
+            let reg = (ioi_n >= 2.0).then(|| {
+                let var = (open.ioi_sq_sum / ioi_n - mean * mean).max(0.0);
+                (1.0 - var.sqrt() / mean.max(1e-9)).clamp(0.0, 1.0) as f32
+            });
+            (mean, reg)
+        } else {
+            (0.0, None)
+        };
+        let voc = Vocalisation {
+            start: SampleTime(open.start * HOP_LEN as u64),
+            end: SampleTime((end + 1) * HOP_LEN as u64),
+            peak_level_dbfs: open.peak_db,
+            mean_level_dbfs: crate::dsp::power_to_db(open.power_sum / open.frames.max(1) as f64),
+            f0_median_hz: self.f0.quantile(0.5).unwrap_or(0.0),
+            f0_low_hz: self.f0.quantile(0.05).unwrap_or(0.0),
+            f0_high_hz: self.f0.quantile(0.95).unwrap_or(0.0),
+            voiced_frames: open.voiced,
+            syllables: open.onsets,
+            syllable_rate_hz: if mean_ioi > 0.0 {
+                (1.0 / mean_ioi) as f32
+            } else {
+                0.0
+            },
+            mean_ioi_secs: mean_ioi as f32,
+            regularity,
+        };
+        events.push(Event::Vocalisation(voc));
+    }
+
+    /// End of stream: reports the open vocalisation. Analysis thread.
+    pub fn finish(&mut self, events: &mut Vec<Event>) {
+        self.close(events);
+    }
+}

@@ -1,0 +1,3 @@
+//! Audio input: decoding files into mono blocks at their own sample rate.
+
+pub mod decode;

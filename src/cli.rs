@@ -1,0 +1,287 @@
+//! Command-line entry points. `attune analyze` runs one worker per input on a rayon pool and
+//! shows a progress bar on the main thread's terminal.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::analysis::{AnalyzeError, Analyzer};
+use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
+use crate::config::AnalysisConfig;
+use crate::output::{AnalysisWriter, InputDescription, Summary};
+
+/// attune: pitch, rhythm and vocalisations for Intensive Interaction.
+#[derive(Debug, Parser)]
+#[command(name = "attune", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse recordings: pitch every 10 ms, vocal onsets, vocalisations, per-file summary.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Audio files or folders (WAV, FLAC, MP3, OGG, M4A/MP4).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Folder for the results (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Descend into sub-folders of folder inputs.
+    #[arg(long, short)]
+    pub recursive: bool,
+    /// Files analysed at once (default: one per CPU core).
+    #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Analyse this channel (counted from 1) instead of the mix of all channels.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub channel: Option<u16>,
+    /// Lowest pitch searched for (Hz).
+    #[arg(long, default_value_t = AnalysisConfig::default().f0_min_hz)]
+    pub f0_min: f64,
+    /// Highest pitch searched for (Hz).
+    #[arg(long, default_value_t = AnalysisConfig::default().f0_max_hz)]
+    pub f0_max: f64,
+    /// No progress bar or closing line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Analyze(args)) => analyze(&args),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("attune: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Why one input could not be analysed.
+#[derive(Debug, Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Analyze(#[from] AnalyzeError),
+    #[error("cannot write the results: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Audio file extensions picked up from folders.
+const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "mov", "aac",
+];
+
+/// One input file and the name its results get.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub path: PathBuf,
+    pub name: String,
+}
+
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let config = AnalysisConfig {
+        f0_min_hz: args.f0_min,
+        f0_max_hz: args.f0_max,
+        ..AnalysisConfig::default()
+    };
+    config.validate().context("invalid settings")?;
+    let channel = args.channel.map_or(ChannelSelect::Downmix, |c| {
+        ChannelSelect::Channel(usize::from(c) - 1)
+    });
+    let (jobs, listing_errors) = collect_jobs(&args.inputs, args.recursive);
+    if jobs.is_empty() && listing_errors.is_empty() {
+        bail!("no audio files found in the inputs given");
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
+    let threads = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("analyze-{i}"))
+        .build()
+        .context("cannot start the worker threads")?;
+
+    let progress = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let pb = ProgressBar::new(jobs.len() as u64);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files {msg}",
+        ) {
+            pb.set_style(style);
+        }
+        pb
+    };
+    for msg in &listing_errors {
+        progress.println(format!("error: {msg}"));
+    }
+    let audio_millis = AtomicU64::new(0);
+    let started = Instant::now();
+    let results: Vec<Result<Summary, FileError>> = pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let r = analyze_file(&job.path, &job.name, &args.out, &config, channel);
+                match &r {
+                    Ok(s) => {
+                        let ms = (s.statistics.duration_secs * 1000.0) as u64;
+                        audio_millis.fetch_add(ms, Ordering::Relaxed);
+                    }
+                    Err(e) => progress.println(format!("error: {}: {e}", job.path.display())),
+                }
+                progress.inc(1);
+                r
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
+    let failed = results.iter().filter(|r| r.is_err()).count() + listing_errors.len();
+    let done = results.len() - results.iter().filter(|r| r.is_err()).count();
+    if !args.quiet {
+        let wall = started.elapsed().as_secs_f64();
+        let audio = audio_millis.load(Ordering::Relaxed) as f64 / 1000.0;
+        eprintln!(
+            "analysed {done} of {} file(s): {audio:.1} s of audio in {wall:.2} s ({:.0}x real time) -> {}",
+            done + failed,
+            audio / wall.max(1e-9),
+            args.out.display()
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Expands folders into their audio files and names every result uniquely.
+pub fn collect_jobs(inputs: &[PathBuf], recursive: bool) -> (Vec<Job>, Vec<String>) {
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found = Vec::new();
+            if let Err(e) = walk(input, recursive, &mut found) {
+                errors.push(format!("{}: cannot list the folder: {e}", input.display()));
+            }
+            found.sort();
+            for path in found {
+                let rel = path.strip_prefix(input).unwrap_or(&path).with_extension("");
+                let name = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("__");
+                jobs.push(Job { path, name });
+            }
+        } else {
+            let name = input
+                .file_stem()
+                .map_or_else(|| "input".to_string(), |s| s.to_string_lossy().into_owned());
+            jobs.push(Job {
+                path: input.clone(),
+                name,
+            });
+        }
+    }
+    // Two inputs with the same name get numbered so no result overwrites another.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for job in &mut jobs {
+        let n = seen.entry(job.name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            job.name = format!("{}-{}", job.name, n);
+        }
+    }
+    (jobs, errors)
+}
+
+fn walk(dir: &Path, recursive: bool, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if recursive {
+                walk(&path, recursive, found)?;
+            }
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Decodes, analyses and writes one input. Runs on an `analyze-N` worker thread.
+pub fn analyze_file(
+    path: &Path,
+    name: &str,
+    out_dir: &Path,
+    config: &AnalysisConfig,
+    channel: ChannelSelect,
+) -> Result<Summary, FileError> {
+    let mut decoder = Decoder::open(path, channel)?;
+    let mut info = decoder.info().clone();
+    let mut analyzer = Analyzer::new(config, info.sample_rate_hz)?;
+    let mut writer = AnalysisWriter::create(out_dir, name, config)?;
+    let mut events = Vec::with_capacity(4096);
+    let outcome: Result<(), FileError> = (|| {
+        while let Some(block) = decoder.next_block()? {
+            analyzer.process(block, &mut events);
+            writer.write_events(&events)?;
+            events.clear();
+        }
+        analyzer.finish(&mut events);
+        writer.write_events(&events)?;
+        Ok(())
+    })();
+    if let Err(e) = outcome {
+        writer.discard();
+        return Err(e);
+    }
+    // The duration actually decoded, not what the header claimed.
+    info.duration_secs = Some(decoder.samples_read() as f64 / f64::from(info.sample_rate_hz));
+    let input = InputDescription {
+        path: path.display().to_string(),
+        audio: info,
+        channel: match channel {
+            ChannelSelect::Downmix => "downmix".into(),
+            ChannelSelect::Channel(c) => (c + 1).to_string(),
+        },
+    };
+    Ok(writer.finish(
+        input,
+        config,
+        analyzer.non_finite_samples(),
+        decoder.skipped_packets(),
+    )?)
+}

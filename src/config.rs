@@ -1,0 +1,137 @@
+//! Analysis settings, validated once when an [`crate::analysis::Analyzer`] is built.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The internal analysis sample rate: every input is resampled to it. 16 kHz keeps every
+/// harmonic that matters for a 55-1500 Hz voice and makes the FFTs small.
+pub const ANALYSIS_RATE_HZ: u32 = 16_000;
+
+/// Hop between pitch frames: 10 ms.
+pub const HOP_SECS: f64 = 0.010;
+
+/// Settings of the Analyzer. Every field has a unit in its name; `Default` gives the settings
+/// `attune analyze` uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AnalysisConfig {
+    /// Lowest f0 searched for (Hz). Set per person.
+    pub f0_min_hz: f64,
+    /// Highest f0 searched for (Hz). Set per person.
+    pub f0_max_hz: f64,
+    /// How far the pitch tracker and the level gate look ahead before deciding a frame (s).
+    /// Larger is more robust offline; the live window uses a shorter one.
+    pub lookahead_secs: f64,
+    /// A voiced frame quieter than the loudest frame within ± `lookahead_secs` by more than this
+    /// (dB) is treated as unvoiced: the soft tail of a sound or its room echo.
+    pub relative_level_gate_db: f64,
+    /// A frame must be this far above the tracked noise floor (dB) to be voiced.
+    pub min_snr_db: f64,
+    /// Silences shorter than this (s) inside a vocalisation do not split it.
+    pub max_gap_in_vocalisation_secs: f64,
+    /// Vocalisations shorter than this (s) are discarded.
+    pub min_vocalisation_secs: f64,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            f0_min_hz: 55.0,
+            f0_max_hz: 1500.0,
+            lookahead_secs: 0.25,
+            relative_level_gate_db: 25.0,
+            min_snr_db: 3.0,
+            max_gap_in_vocalisation_secs: 0.3,
+            min_vocalisation_secs: 0.08,
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    #[error("pitch range {min_hz}-{max_hz} Hz is invalid: it must lie within 30-2000 Hz and span at least an octave")]
+    PitchRange { min_hz: f64, max_hz: f64 },
+    #[error("{name} = {value} is out of range ({range})")]
+    OutOfRange {
+        name: &'static str,
+        value: f64,
+        range: &'static str,
+    },
+}
+
+impl AnalysisConfig {
+    /// Checks every field; the Analyzer calls it once in `new`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let (lo, hi) = (self.f0_min_hz, self.f0_max_hz);
+        if !(lo.is_finite() && hi.is_finite() && lo >= 30.0 && hi <= 2000.0 && hi >= 2.0 * lo) {
+            return Err(ConfigError::PitchRange {
+                min_hz: lo,
+                max_hz: hi,
+            });
+        }
+        check("lookahead_secs", self.lookahead_secs, 0.0, 1.0, "0-1 s")?;
+        check(
+            "relative_level_gate_db",
+            self.relative_level_gate_db,
+            6.0,
+            80.0,
+            "6-80 dB",
+        )?;
+        check("min_snr_db", self.min_snr_db, 0.0, 40.0, "0-40 dB")?;
+        check(
+            "max_gap_in_vocalisation_secs",
+            self.max_gap_in_vocalisation_secs,
+            0.0,
+            5.0,
+            "0-5 s",
+        )?;
+        check(
+            "min_vocalisation_secs",
+            self.min_vocalisation_secs,
+            0.0,
+            5.0,
+            "0-5 s",
+        )?;
+        Ok(())
+    }
+}
+
+fn check(
+    name: &'static str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    range: &'static str,
+) -> Result<(), ConfigError> {
+    if value.is_finite() && value >= lo && value <= hi {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange { name, value, range })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        assert_eq!(AnalysisConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn narrow_or_inverted_ranges_are_refused() {
+        let mut c = AnalysisConfig {
+            f0_min_hz: 300.0,
+            f0_max_hz: 200.0,
+            ..AnalysisConfig::default()
+        };
+        assert!(c.validate().is_err());
+        c.f0_max_hz = f64::NAN;
+        assert!(c.validate().is_err());
+        c.f0_min_hz = 100.0;
+        c.f0_max_hz = 400.0;
+        assert!(c.validate().is_ok());
+    }
+}

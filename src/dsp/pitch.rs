@@ -1,0 +1,382 @@
+//! Per-frame periodicity analysis: the normalised square difference function (a YIN / McLeod
+//! hybrid) computed with real FFTs planned once, and the pitch candidates it supports.
+//!
+//! For a frame `x[0..len]` with integration window `w` and maximum lag `tau_max`
+//! (`len = w + tau_max`), the periodicity at lag `tau` is
+//! `p(tau) = 2 r(tau) / (e(0) + e(tau))` with `r(tau) = Σ_{j<w} x[j] x[j+tau]` and
+//! `e(tau) = Σ_{j<w} x[j+tau]²`. It is 1 for a perfectly periodic signal at its period and is
+//! insensitive to level. `r` is one cross-correlation: two forward FFTs and one inverse.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+/// Candidates with a shorter lag than this (f0 above 250 Hz at 16 kHz) are refined.
+const REFINE_MAX_LAG: f64 = 64.0;
+/// Shortest refinement window (10 ms at 16 kHz).
+const REFINE_MIN_WINDOW: usize = 160;
+
+/// Most candidates kept per frame.
+pub const MAX_CANDIDATES: usize = 6;
+
+/// One peak of the periodicity function.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Candidate {
+    pub f0_hz: f32,
+    /// Periodicity at the peak, 0-1.
+    pub strength: f32,
+}
+
+/// What one frame yields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameFeatures {
+    /// Candidates, strongest (after the small preference for higher f0) first.
+    pub candidates: [Candidate; MAX_CANDIDATES],
+    pub n_candidates: usize,
+    /// RMS level of the central 25 ms (dBFS).
+    pub level_db: f32,
+}
+
+impl FrameFeatures {
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates[..self.n_candidates]
+    }
+
+    /// The strongest periodicity in the frame (0 when there is none).
+    pub fn best_strength(&self) -> f32 {
+        self.candidates()
+            .iter()
+            .map(|c| c.strength)
+            .fold(0.0, f32::max)
+    }
+}
+
+/// Periodicity analyser for one frame size. Allocation-free after `new`.
+pub struct PitchAnalyzer {
+    sample_rate_hz: f64,
+    window_len: usize,
+    tau_min: usize,
+    tau_max: usize,
+    fft_len: usize,
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+    buf_a: Vec<f32>,
+    buf_b: Vec<f32>,
+    spec_a: Vec<Complex<f32>>,
+    spec_b: Vec<Complex<f32>>,
+    scratch_fwd: Vec<Complex<f32>>,
+    scratch_inv: Vec<Complex<f32>>,
+    corr: Vec<f32>,
+    cum_energy: Vec<f64>,
+    periodicity: Vec<f32>,
+    /// A small bonus per octave of higher f0, so that among equal peaks the shortest period wins.
+    octave_bonus: f32,
+}
+
+impl PitchAnalyzer {
+    /// Plans the FFTs for a search over `f0_min_hz..=f0_max_hz` at `sample_rate_hz`.
+    pub fn new(sample_rate_hz: f64, f0_min_hz: f64, f0_max_hz: f64) -> Self {
+        let tau_max = (sample_rate_hz / f0_min_hz).ceil() as usize + 2;
+        let tau_min = ((sample_rate_hz / f0_max_hz).floor() as usize).max(2);
+        // Two periods of the lowest f0, and at least 20 ms.
+        let window_len = ((2.0 * sample_rate_hz / f0_min_hz).ceil() as usize)
+            .max((0.02 * sample_rate_hz) as usize);
+        let fft_len = (window_len + tau_max).next_power_of_two();
+        let mut planner = RealFftPlanner::<f32>::new();
+        let forward = planner.plan_fft_forward(fft_len);
+        let inverse = planner.plan_fft_inverse(fft_len);
+        let scratch_fwd = forward.make_scratch_vec();
+        let scratch_inv = inverse.make_scratch_vec();
+        Self {
+            sample_rate_hz,
+            window_len,
+            tau_min,
+            tau_max,
+            fft_len,
+            buf_a: forward.make_input_vec(),
+            buf_b: forward.make_input_vec(),
+            spec_a: forward.make_output_vec(),
+            spec_b: forward.make_output_vec(),
+            corr: inverse.make_output_vec(),
+            forward,
+            inverse,
+            scratch_fwd,
+            scratch_inv,
+            cum_energy: vec![0.0; window_len + tau_max + 1],
+            periodicity: vec![0.0; tau_max + 2],
+            octave_bonus: 0.01,
+        }
+    }
+
+    /// Samples one frame needs: the window plus the longest lag.
+    pub fn frame_len(&self) -> usize {
+        self.window_len + self.tau_max
+    }
+
+    /// Samples of the frame before its centre. The difference function at lag `tau` spans
+    /// `window + tau` samples from the frame start, so the frame is placed to centre that span
+    /// for a typical voice (150 Hz); the centring error stays under half the lag difference.
+    pub fn centre_offset(&self) -> usize {
+        let typical_lag =
+            ((self.sample_rate_hz / 150.0) as usize).clamp(self.tau_min, self.tau_max);
+        (self.window_len + typical_lag) / 2
+    }
+
+    /// Analyses `frame` ([`Self::frame_len`] samples whose sample [`Self::centre_offset`] is at
+    /// the frame time).
+    /// Analysis thread; allocation-free.
+    pub fn analyze(&mut self, frame: &[f32]) -> FrameFeatures {
+        let len = self.frame_len();
+        let mut out = FrameFeatures::default();
+        if frame.len() < len {
+            out.level_db = -120.0;
+            return out;
+        }
+        let frame = &frame[..len];
+        // Remove the frame's mean: a DC offset would look periodic at every lag.
+        let mean = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / len as f64;
+        let mean = mean as f32;
+        self.cum_energy[0] = 0.0;
+        for (i, &v) in frame.iter().enumerate() {
+            let v = v - mean;
+            self.buf_b[i] = v;
+            self.cum_energy[i + 1] = self.cum_energy[i] + f64::from(v) * f64::from(v);
+        }
+        self.buf_b[len..].fill(0.0);
+        self.buf_a[..self.window_len].copy_from_slice(&self.buf_b[..self.window_len]);
+        self.buf_a[self.window_len..].fill(0.0);
+
+        // Level of the 25 ms around the frame centre.
+        let half = (0.0125 * self.sample_rate_hz) as usize;
+        let mid = self.centre_offset();
+        let (lo, hi) = (mid.saturating_sub(half), (mid + half).min(len));
+        let power = (self.cum_energy[hi] - self.cum_energy[lo]) / (hi - lo).max(1) as f64;
+        out.level_db = super::power_to_db(power);
+
+        let e0 = self.cum_energy[self.window_len];
+        if e0 < 1e-10 {
+            return out;
+        }
+        if self
+            .forward
+            .process_with_scratch(&mut self.buf_a, &mut self.spec_a, &mut self.scratch_fwd)
+            .is_err()
+            || self
+                .forward
+                .process_with_scratch(&mut self.buf_b, &mut self.spec_b, &mut self.scratch_fwd)
+                .is_err()
+        {
+            return out;
+        }
+        for (a, b) in self.spec_a.iter_mut().zip(&self.spec_b) {
+            *a = a.conj() * b;
+        }
+        // The inverse needs real DC and Nyquist bins; they are, up to rounding.
+        if let Some(first) = self.spec_a.first_mut() {
+            first.im = 0.0;
+        }
+        if let Some(last) = self.spec_a.last_mut() {
+            last.im = 0.0;
+        }
+        if self
+            .inverse
+            .process_with_scratch(&mut self.spec_a, &mut self.corr, &mut self.scratch_inv)
+            .is_err()
+        {
+            return out;
+        }
+        let scale = 1.0 / self.fft_len as f64;
+        let w = self.window_len;
+        for tau in (self.tau_min - 1)..=(self.tau_max).min(self.periodicity.len() - 1) {
+            let e_tau = self.cum_energy[tau + w] - self.cum_energy[tau];
+            let denom = e0 + e_tau;
+            self.periodicity[tau] = if denom > 1e-12 {
+                (2.0 * f64::from(self.corr[tau]) * scale / denom) as f32
+            } else {
+                0.0
+            };
+        }
+        self.pick_candidates(&mut out);
+        for i in 0..out.n_candidates {
+            let c = &mut out.candidates[i];
+            c.f0_hz = self.refine(c.f0_hz);
+        }
+        out
+    }
+
+    /// Re-estimates a high f0 over a short window centred on the frame: the long window that
+    /// low voices need smears fast squeals and is centred on the frame only for the longest
+    /// lag. Uses the centred frame in `buf_b`.
+    fn refine(&self, f0_hz: f32) -> f32 {
+        let tau = self.sample_rate_hz / f64::from(f0_hz);
+        if tau > REFINE_MAX_LAG {
+            return f0_hz;
+        }
+        let len = self.frame_len();
+        let mid = self.centre_offset();
+        let win = ((4.0 * tau) as usize).max(REFINE_MIN_WINDOW);
+        let t0 = tau.round() as usize;
+        let mut d = [0f64; 5];
+        for (k, dk) in d.iter_mut().enumerate() {
+            let t = t0 + k - 2;
+            if t < 2 || mid < (win + t) / 2 || mid - (win + t) / 2 + win + t > len {
+                return f0_hz;
+            }
+            let start = mid - (win + t) / 2;
+            let (mut diff, mut energy) = (0f64, 0f64);
+            for i in start..start + win {
+                let (a, b) = (f64::from(self.buf_b[i]), f64::from(self.buf_b[i + t]));
+                diff += (a - b) * (a - b);
+                energy += a * a + b * b;
+            }
+            *dk = if energy > 0.0 { diff / energy } else { 1.0 };
+        }
+        let (k, _) =
+            d.iter()
+                .enumerate()
+                .skip(1)
+                .take(3)
+                .fold(
+                    (2, f64::INFINITY),
+                    |acc, (k, &v)| if v < acc.1 { (k, v) } else { acc },
+                );
+        let (a, b, c) = (d[k - 1], d[k], d[k + 1]);
+        let den = a - 2.0 * b + c;
+        let shift = if den > 1e-12 {
+            (0.5 * (a - c) / den).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
+        let refined = (t0 + k) as f64 - 2.0 + shift;
+        // Keep the long-window value if the short window disagrees by more than a semitone.
+        if (refined / tau - 1.0).abs() > 0.06 {
+            return f0_hz;
+        }
+        (self.sample_rate_hz / refined) as f32
+    }
+
+    /// One candidate per positive lobe of the periodicity function (its highest peak, refined
+    /// by parabolic interpolation), the best `MAX_CANDIDATES` kept.
+    fn pick_candidates(&self, out: &mut FrameFeatures) {
+        let p = &self.periodicity;
+        let mut lobe_best: Option<(f32, f32)> = None; // (tau, strength)
+        let mut tau = self.tau_min;
+        let last = self.tau_max - 1;
+        // Skip the lobe that starts at lag 0: it is not a period.
+        while tau <= last && p[tau] > 0.0 && p[tau] <= p[tau - 1] {
+            tau += 1;
+        }
+        while tau <= last {
+            if p[tau] <= 0.0 {
+                if let Some(c) = lobe_best.take() {
+                    self.push_candidate(out, c);
+                }
+            } else if p[tau] >= p[tau - 1] && p[tau] > p[tau + 1] {
+                let (a, b, c) = (p[tau - 1], p[tau], p[tau + 1]);
+                let den = a - 2.0 * b + c;
+                let shift = if den.abs() > 1e-9 {
+                    0.5 * (a - c) / den
+                } else {
+                    0.0
+                };
+                let shift = shift.clamp(-0.5, 0.5);
+                let peak = (b - 0.25 * (a - c) * shift).min(1.0);
+                let t = tau as f32 + shift;
+                if lobe_best.is_none_or(|(_, s)| peak > s) {
+                    lobe_best = Some((t, peak));
+                }
+            }
+            tau += 1;
+        }
+        if let Some(c) = lobe_best {
+            self.push_candidate(out, c);
+        }
+    }
+
+    fn push_candidate(&self, out: &mut FrameFeatures, (tau, strength): (f32, f32)) {
+        if strength < 0.2 || tau <= 0.0 {
+            return;
+        }
+        let f0_hz = (self.sample_rate_hz / f64::from(tau)) as f32;
+        let cand = Candidate { f0_hz, strength };
+        let rank = |c: &Candidate| c.strength + self.octave_bonus * c.f0_hz.log2();
+        if out.n_candidates < MAX_CANDIDATES {
+            out.candidates[out.n_candidates] = cand;
+            out.n_candidates += 1;
+        } else {
+            // Replace the weakest if this one ranks higher.
+            let (weakest, weakest_rank) = out
+                .candidates
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, rank(c)))
+                .fold(
+                    (0, f32::INFINITY),
+                    |acc, x| if x.1 < acc.1 { x } else { acc },
+                );
+            if rank(&cand) > weakest_rank {
+                out.candidates[weakest] = cand;
+            }
+        }
+        // Keep them ordered best first (tiny insertion sort).
+        let n = out.n_candidates;
+        out.candidates[..n].sort_unstable_by(|a, b| rank(b).total_cmp(&rank(a)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(f_hz: f64, harmonics: usize, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / 16_000.0;
+                // Only harmonics below Nyquist, as in any band-limited recording.
+                (1..=harmonics)
+                    .filter(|&h| f_hz * h as f64 <= 7_500.0)
+                    .map(|h| (2.0 * std::f64::consts::PI * f_hz * h as f64 * t).sin() / h as f64)
+                    .sum::<f64>() as f32
+                    * 0.3
+            })
+            .collect()
+    }
+
+    #[test]
+    fn best_candidate_is_the_fundamental_across_the_range() {
+        let mut pa = PitchAnalyzer::new(16_000.0, 55.0, 1500.0);
+        for &f in &[
+            60.0, 82.0, 110.0, 220.0, 330.0, 440.0, 800.0, 1200.0, 1450.0,
+        ] {
+            let x = tone(f, 8, pa.frame_len());
+            let feats = pa.analyze(&x);
+            // The fundamental is a strong candidate (the tracker then prefers it over its
+            // equally periodic subharmonics).
+            let found = feats
+                .candidates()
+                .iter()
+                .find(|c| (1200.0 * (f64::from(c.f0_hz) / f).log2()).abs() < 20.0);
+            assert!(found.is_some_and(|c| c.strength > 0.9), "{f} Hz: {:?}", feats.candidates());
+            // No candidate above the fundamental.
+            assert!(feats.candidates().iter().all(|c| f64::from(c.f0_hz) < f * 1.1));
+        }
+    }
+
+    #[test]
+    fn noise_and_silence_are_not_periodic() {
+        let mut pa = PitchAnalyzer::new(16_000.0, 55.0, 1500.0);
+        let silence = vec![0.0f32; pa.frame_len()];
+        assert_eq!(pa.analyze(&silence).n_candidates, 0);
+        let mut seed = 12345u64;
+        let noise: Vec<f32> = (0..pa.frame_len())
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+            })
+            .collect();
+        assert!(pa.analyze(&noise).best_strength() < 0.5);
+    }
+}

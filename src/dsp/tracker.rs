@@ -1,0 +1,269 @@
+//! Pitch tracking over time: a fixed-lag Viterbi search over each frame's candidates plus an
+//! "unvoiced" state. It chooses the path that keeps periodicity high while penalising octave
+//! jumps and voicing flips, which removes isolated octave errors and voicing blips. Each frame
+//! is decided `lag` frames after it arrives, by tracing back from the best current state, so the
+//! same code serves live use (short lag) and file analysis (longer lag), and its output does not
+//! depend on how the input was split into blocks.
+
+use super::pitch::{FrameFeatures, MAX_CANDIDATES};
+
+const STATES: usize = MAX_CANDIDATES + 1;
+const UNVOICED: usize = 0;
+
+/// Costs of the path search (in units of periodicity, 0-1).
+#[derive(Debug, Clone, Copy)]
+pub struct TrackerCosts {
+    /// Score of the unvoiced state at a clean, loud frame.
+    pub voicing_threshold: f32,
+    /// Extra unvoiced score per dB that the frame is below `snr_target_db` above the floor.
+    pub unvoiced_per_db: f32,
+    pub snr_target_db: f32,
+    /// Cost per octave of f0 change between consecutive frames.
+    pub octave_jump: f32,
+    /// Cost of a voiced/unvoiced change.
+    pub voicing_flip: f32,
+    /// Penalty per octave for a candidate below a nearly as periodic higher one.
+    pub octave_bonus: f32,
+    /// "Nearly as periodic": at least this fraction of the candidate's periodicity.
+    pub subharmonic_ratio: f32,
+}
+
+impl Default for TrackerCosts {
+    fn default() -> Self {
+        Self {
+            voicing_threshold: 0.43,
+            unvoiced_per_db: 0.06,
+            snr_target_db: 13.0,
+            octave_jump: 0.6,
+            voicing_flip: 0.2,
+            octave_bonus: 0.05,
+            subharmonic_ratio: 0.85,
+        }
+    }
+}
+
+/// A decided frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TrackedFrame {
+    /// Frame index.
+    pub index: u64,
+    /// f0 when voiced.
+    pub f0_hz: Option<f32>,
+    /// Periodicity of the chosen candidate, or the frame's best periodicity when unvoiced.
+    pub confidence: f32,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    f0_hz: [f32; STATES],
+    strength: [f32; STATES],
+    raw_strength: [f32; STATES],
+    log2_f0: [f32; STATES],
+    n_states: usize,
+    back: [u8; STATES],
+    best_strength: f32,
+}
+
+/// Fixed-lag Viterbi pitch tracker. Allocation-free after `new`.
+pub struct PitchTracker {
+    costs: TrackerCosts,
+    lag: usize,
+    ring: Vec<Slot>,
+    score: [f32; STATES],
+    next_score: [f32; STATES],
+    /// Frames pushed so far.
+    pushed: u64,
+    /// Frames decided so far.
+    decided: u64,
+}
+
+impl PitchTracker {
+    pub fn new(lag_frames: usize, costs: TrackerCosts) -> Self {
+        Self {
+            costs,
+            lag: lag_frames,
+            ring: vec![Slot::default(); lag_frames + 2],
+            score: [0.0; STATES],
+            next_score: [0.0; STATES],
+            pushed: 0,
+            decided: 0,
+        }
+    }
+
+    /// The decision delay in frames.
+    pub fn lag_frames(&self) -> usize {
+        self.lag
+    }
+
+    /// Adds the next frame; `snr_db` is its level above the noise floor. Returns the frame
+    /// decided now, if any (the one `lag` frames back). Analysis thread.
+    pub fn push(&mut self, feats: &FrameFeatures, snr_db: f32) -> Option<TrackedFrame> {
+        let c = self.costs;
+        let idx = (self.pushed % self.ring.len() as u64) as usize;
+        let mut slot = Slot {
+            best_strength: feats.best_strength(),
+            ..Slot::default()
+        };
+        let deficit = (c.snr_target_db - snr_db).max(0.0);
+        slot.strength[UNVOICED] = c.voicing_threshold + c.unvoiced_per_db * deficit;
+        slot.n_states = 1;
+        // A candidate pays per octave below the highest candidate that is nearly as periodic
+        // (a subharmonic of it), so that the fundamental wins over its subharmonics.
+        let cands = feats.candidates();
+        for cand in cands {
+            let above = cands
+                .iter()
+                .filter(|o| {
+                    o.f0_hz > cand.f0_hz && o.strength >= c.subharmonic_ratio * cand.strength
+                })
+                .map(|o| o.f0_hz)
+                .fold(cand.f0_hz, f32::max);
+            slot.f0_hz[slot.n_states] = cand.f0_hz;
+            slot.strength[slot.n_states] =
+                cand.strength - c.octave_bonus * (above / cand.f0_hz).log2();
+            slot.raw_strength[slot.n_states] = cand.strength;
+            slot.log2_f0[slot.n_states] = cand.f0_hz.log2();
+            slot.n_states += 1;
+        }
+        if self.pushed == 0 {
+            for s in 0..slot.n_states {
+                self.score[s] = slot.strength[s];
+            }
+        } else {
+            let prev_idx = ((self.pushed - 1) % self.ring.len() as u64) as usize;
+            let prev = self.ring[prev_idx];
+            let mut best_total = f32::NEG_INFINITY;
+            for j in 0..slot.n_states {
+                let mut best = f32::NEG_INFINITY;
+                let mut arg = 0u8;
+                for i in 0..prev.n_states {
+                    let t = self.score[i] - self.transition(&prev, i, &slot, j);
+                    if t > best {
+                        best = t;
+                        arg = i as u8;
+                    }
+                }
+                self.next_score[j] = best + slot.strength[j];
+                slot.back[j] = arg;
+                best_total = best_total.max(self.next_score[j]);
+            }
+            // Keep scores near zero so they never lose precision.
+            for j in 0..slot.n_states {
+                self.score[j] = self.next_score[j] - best_total;
+            }
+        }
+        self.ring[idx] = slot;
+        self.pushed += 1;
+        if self.pushed > self.lag as u64 {
+            let target = self.pushed - 1 - self.lag as u64;
+            Some(self.trace(target))
+        } else {
+            None
+        }
+    }
+
+    /// At the end of the stream: decides the next frame not yet decided, with the full path up
+    /// to the last frame; `None` when every frame is decided.
+    pub fn flush_one(&mut self) -> Option<TrackedFrame> {
+        (self.decided < self.pushed).then(|| self.trace(self.decided))
+    }
+
+    fn transition(&self, prev: &Slot, i: usize, cur: &Slot, j: usize) -> f32 {
+        match (i == UNVOICED, j == UNVOICED) {
+            (true, true) => 0.0,
+            (false, false) => self.costs.octave_jump * (cur.log2_f0[j] - prev.log2_f0[i]).abs(),
+            _ => self.costs.voicing_flip,
+        }
+    }
+
+    /// Traces back from the best state of the newest frame to frame `target`.
+    fn trace(&mut self, target: u64) -> TrackedFrame {
+        let len = self.ring.len() as u64;
+        let newest = self.pushed - 1;
+        let newest_slot = &self.ring[(newest % len) as usize];
+        let mut state = (0..newest_slot.n_states)
+            .max_by(|&a, &b| self.score[a].total_cmp(&self.score[b]))
+            .unwrap_or(UNVOICED);
+        let mut t = newest;
+        while t > target {
+            let slot = &self.ring[(t % len) as usize];
+            state = usize::from(slot.back[state.min(slot.n_states - 1)]);
+            t -= 1;
+        }
+        let slot = &self.ring[(target % len) as usize];
+        self.decided = target + 1;
+        if state == UNVOICED || state >= slot.n_states {
+            TrackedFrame {
+                index: target,
+                f0_hz: None,
+                confidence: slot.best_strength,
+            }
+        } else {
+            TrackedFrame {
+                index: target,
+                f0_hz: Some(slot.f0_hz[state]),
+                confidence: slot.raw_strength[state],
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::pitch::Candidate;
+    use super::*;
+
+    fn frame(cands: &[(f32, f32)]) -> FrameFeatures {
+        let mut f = FrameFeatures::default();
+        for (i, &(f0_hz, strength)) in cands.iter().enumerate() {
+            f.candidates[i] = Candidate { f0_hz, strength };
+        }
+        f.n_candidates = cands.len();
+        f
+    }
+
+    #[test]
+    fn an_isolated_octave_error_is_smoothed_away() {
+        let mut tr = PitchTracker::new(5, TrackerCosts::default());
+        let mut out = Vec::new();
+        for i in 0..30 {
+            let f = if i == 15 {
+                frame(&[(400.0, 0.95), (200.0, 0.93)])
+            } else {
+                frame(&[(200.0, 0.95), (100.0, 0.94)])
+            };
+            if let Some(d) = tr.push(&f, 30.0) {
+                out.push(d);
+            }
+        }
+        while let Some(d) = tr.flush_one() {
+            out.push(d);
+        }
+        assert_eq!(out.len(), 30);
+        assert!(out.iter().all(|d| d.f0_hz == Some(200.0)), "{out:?}");
+        assert_eq!(
+            out.iter().map(|d| d.index).collect::<Vec<_>>(),
+            (0..30).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn weak_or_quiet_frames_are_unvoiced() {
+        let mut tr = PitchTracker::new(3, TrackerCosts::default());
+        let mut out = Vec::new();
+        for i in 0..20 {
+            let (f, snr) = if i < 10 {
+                (frame(&[(150.0, 0.3)]), 30.0)
+            } else {
+                (frame(&[(150.0, 0.95)]), 0.0)
+            };
+            if let Some(d) = tr.push(&f, snr) {
+                out.push(d);
+            }
+        }
+        while let Some(d) = tr.flush_one() {
+            out.push(d);
+        }
+        assert!(out.iter().all(|d| d.f0_hz.is_none()));
+    }
+}

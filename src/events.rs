@@ -1,0 +1,70 @@
+//! What the Analyzer emits. Every event carries its true time on the session clock, even when
+//! it is emitted later (the tracker looks ahead).
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::SampleTime;
+
+/// One pitch frame, every 10 ms.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PitchFrame {
+    /// Centre of the frame.
+    pub time: SampleTime,
+    /// Fundamental frequency; `None` when the frame is unvoiced.
+    pub f0_hz: Option<f32>,
+    /// Periodicity of the frame's best candidate (0-1): how sure the tracker is that a
+    /// periodic voice is there.
+    pub confidence: f32,
+    /// RMS level of the frame (dBFS).
+    pub level_dbfs: f32,
+}
+
+/// A finished vocalisation: a stretch of vocal activity with its measures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Vocalisation {
+    pub start: SampleTime,
+    pub end: SampleTime,
+    /// Loudest 10 ms frame (dBFS).
+    pub peak_level_dbfs: f32,
+    /// Mean power over the vocalisation, in dBFS.
+    pub mean_level_dbfs: f32,
+    /// Median f0 over its voiced frames (Hz); 0 when none was voiced.
+    pub f0_median_hz: f32,
+    /// 5th and 95th percentile of f0 (Hz).
+    pub f0_low_hz: f32,
+    pub f0_high_hz: f32,
+    /// Voiced frames in the vocalisation.
+    pub voiced_frames: u32,
+    /// Number of syllables (vocal onsets inside it).
+    pub syllables: u32,
+    /// Syllables per second of vocalisation; 0 for a single syllable.
+    pub syllable_rate_hz: f32,
+    /// Mean inter-onset interval (s); 0 with fewer than two onsets.
+    pub mean_ioi_secs: f32,
+    /// Rhythmic regularity in 0-1: 1 − the coefficient of variation of the inter-onset
+    /// intervals (clamped); `None` with fewer than three onsets.
+    pub regularity: Option<f32>,
+}
+
+impl Vocalisation {
+    pub fn duration_secs(&self) -> f64 {
+        self.end.secs() - self.start.secs()
+    }
+}
+
+/// Everything the Analyzer reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Pitch(PitchFrame),
+    /// A vocal onset: the start of a syllable or of a vocalisation.
+    Onset {
+        time: SampleTime,
+    },
+    /// A vocalisation has started (reported as soon as it is certain).
+    VocalisationStart {
+        time: SampleTime,
+    },
+    /// A vocalisation ended; its measures.
+    Vocalisation(Vocalisation),
+}

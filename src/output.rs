@@ -1,0 +1,319 @@
+//! The files `attune analyze` writes for one input, written as the events arrive so memory
+//! stays flat however long the recording. Files are created readable by their owner only and
+//! under temporary names; they get their final names only when the analysis succeeded.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::analysis::histogram::F0Histogram;
+use crate::audio::decode::AudioInfo;
+use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_SECS};
+use crate::events::{Event, Vocalisation};
+
+const PARTIAL: &str = ".partial";
+
+/// Creates `path` for writing, readable and writable by its owner only.
+pub fn create_private(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+struct CsvFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl CsvFile {
+    fn create(dest: PathBuf, header: &str) -> io::Result<Self> {
+        let mut tmp = dest.clone().into_os_string();
+        tmp.push(PARTIAL);
+        let tmp = PathBuf::from(tmp);
+        let mut out = BufWriter::with_capacity(64 * 1024, create_private(&tmp)?);
+        writeln!(out, "{header}")?;
+        Ok(Self { tmp, dest, out })
+    }
+
+    fn commit(self) -> io::Result<PathBuf> {
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&self.tmp, &self.dest)?;
+        Ok(self.dest)
+    }
+
+    fn discard(self) {
+        drop(self.out);
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// Per-file statistics for `NAME.summary.json`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FileStatistics {
+    pub duration_secs: f64,
+    pub frames: u64,
+    pub voiced_frames: u64,
+    pub voiced_fraction: f64,
+    pub f0_median_hz: Option<f32>,
+    pub f0_p5_hz: Option<f32>,
+    pub f0_p95_hz: Option<f32>,
+    pub f0_range_semitones: Option<f32>,
+    pub onsets: u64,
+    pub vocalisations: u64,
+    pub vocal_time_secs: f64,
+    pub vocal_time_fraction: f64,
+    pub mean_vocalisation_secs: Option<f64>,
+    pub vocalisations_per_minute: f64,
+    pub mean_syllables_per_vocalisation: Option<f64>,
+    /// Median over multi-syllable vocalisations.
+    pub median_syllable_rate_hz: Option<f64>,
+    /// Mean over vocalisations with at least three syllables.
+    pub mean_regularity: Option<f64>,
+    pub mean_level_dbfs: Option<f64>,
+    pub non_finite_samples: u64,
+    pub skipped_packets: u64,
+}
+
+/// Everything `NAME.summary.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub input: InputDescription,
+    pub settings: Settings,
+    pub statistics: FileStatistics,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputDescription {
+    pub path: String,
+    #[serde(flatten)]
+    pub audio: AudioInfo,
+    /// "downmix" or the 1-based channel analysed.
+    pub channel: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    #[serde(flatten)]
+    pub analysis: AnalysisConfig,
+    pub analysis_rate_hz: u32,
+    pub hop_secs: f64,
+}
+
+/// Streams one input's events into its CSV files and gathers its statistics.
+pub struct AnalysisWriter {
+    base: PathBuf,
+    f0: CsvFile,
+    onsets: CsvFile,
+    segments: CsvFile,
+    stats: FileStatistics,
+    f0_all: F0Histogram,
+    level_power_sum: f64,
+    syllable_sum: u64,
+    rates: Vec<f64>,
+    regularity_sum: f64,
+    regularity_n: u64,
+}
+
+impl AnalysisWriter {
+    /// Creates `DIR/NAME.{f0,onsets,segments}.csv` (under temporary names).
+    pub fn create(out_dir: &Path, name: &str, config: &AnalysisConfig) -> io::Result<Self> {
+        let base = out_dir.join(name);
+        let path = |ext: &str| {
+            let mut p = base.clone().into_os_string();
+            p.push(ext);
+            PathBuf::from(p)
+        };
+        Ok(Self {
+            f0: CsvFile::create(path(".f0.csv"), "time_s,f0_hz,confidence")?,
+            onsets: CsvFile::create(path(".onsets.csv"), "time_s")?,
+            segments: CsvFile::create(
+                path(".segments.csv"),
+                "start_s,end_s,speaker,duration_s,peak_dbfs,mean_dbfs,f0_median_hz,f0_p5_hz,f0_p95_hz,\
+                 voiced_frames,syllables,syllable_rate_hz,mean_ioi_s,regularity",
+            )?,
+            base,
+            stats: FileStatistics::default(),
+            f0_all: F0Histogram::new(config.f0_min_hz, config.f0_max_hz),
+            level_power_sum: 0.0,
+            syllable_sum: 0,
+            rates: Vec::new(),
+            regularity_sum: 0.0,
+            regularity_n: 0,
+        })
+    }
+
+    /// Writes a batch of events. File-reading thread.
+    pub fn write_events(&mut self, events: &[Event]) -> io::Result<()> {
+        for ev in events {
+            match ev {
+                Event::Pitch(p) => {
+                    let f0 = p.f0_hz.unwrap_or(0.0);
+                    writeln!(
+                        self.f0.out,
+                        "{:.3},{:.2},{:.3}",
+                        p.time.secs(),
+                        f0,
+                        p.confidence
+                    )?;
+                    self.stats.frames += 1;
+                    self.level_power_sum += crate::dsp::db_to_power(p.level_dbfs);
+                    if let Some(f) = p.f0_hz {
+                        self.stats.voiced_frames += 1;
+                        self.f0_all.add(f);
+                    }
+                }
+                Event::Onset { time } => {
+                    writeln!(self.onsets.out, "{:.3}", time.secs())?;
+                    self.stats.onsets += 1;
+                }
+                Event::VocalisationStart { .. } => {}
+                Event::Vocalisation(v) => self.write_vocalisation(v)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn write_vocalisation(&mut self, v: &Vocalisation) -> io::Result<()> {
+        let opt = |x: f32| {
+            if x > 0.0 {
+                format!("{x:.1}")
+            } else {
+                String::new()
+            }
+        };
+        writeln!(
+            self.segments.out,
+            "{:.3},{:.3},unknown,{:.3},{:.1},{:.1},{},{},{},{},{},{:.2},{:.3},{}",
+            v.start.secs(),
+            v.end.secs(),
+            v.duration_secs(),
+            v.peak_level_dbfs,
+            v.mean_level_dbfs,
+            opt(v.f0_median_hz),
+            opt(v.f0_low_hz),
+            opt(v.f0_high_hz),
+            v.voiced_frames,
+            v.syllables,
+            v.syllable_rate_hz,
+            v.mean_ioi_secs,
+            v.regularity.map(|r| format!("{r:.3}")).unwrap_or_default(),
+        )?;
+        self.stats.vocalisations += 1;
+        self.stats.vocal_time_secs += v.duration_secs();
+        self.syllable_sum += u64::from(v.syllables);
+        if v.syllable_rate_hz > 0.0 {
+            self.rates.push(f64::from(v.syllable_rate_hz));
+        }
+        if let Some(r) = v.regularity {
+            self.regularity_sum += f64::from(r);
+            self.regularity_n += 1;
+        }
+        Ok(())
+    }
+
+    /// Gives the files their final names and writes `NAME.summary.json`.
+    pub fn finish(
+        mut self,
+        input: InputDescription,
+        config: &AnalysisConfig,
+        non_finite_samples: u64,
+        skipped_packets: u64,
+    ) -> io::Result<Summary> {
+        let s = &mut self.stats;
+        s.duration_secs = input
+            .audio
+            .duration_secs
+            .unwrap_or(s.frames as f64 * HOP_SECS);
+        s.voiced_fraction = ratio(s.voiced_frames as f64, s.frames as f64);
+        s.f0_median_hz = self.f0_all.quantile(0.5);
+        s.f0_p5_hz = self.f0_all.quantile(0.05);
+        s.f0_p95_hz = self.f0_all.quantile(0.95);
+        s.f0_range_semitones = match (s.f0_p5_hz, s.f0_p95_hz) {
+            (Some(lo), Some(hi)) => Some(12.0 * (hi / lo).log2()),
+            _ => None,
+        };
+        s.vocal_time_fraction = ratio(s.vocal_time_secs, s.duration_secs);
+        s.vocalisations_per_minute = ratio(s.vocalisations as f64 * 60.0, s.duration_secs);
+        if s.vocalisations > 0 {
+            s.mean_vocalisation_secs = Some(s.vocal_time_secs / s.vocalisations as f64);
+            s.mean_syllables_per_vocalisation =
+                Some(self.syllable_sum as f64 / s.vocalisations as f64);
+        }
+        self.rates.sort_by(f64::total_cmp);
+        s.median_syllable_rate_hz = self.rates.get(self.rates.len() / 2).copied();
+        s.mean_regularity =
+            (self.regularity_n > 0).then(|| self.regularity_sum / self.regularity_n as f64);
+        s.mean_level_dbfs = (s.frames > 0).then(|| {
+            f64::from(crate::dsp::power_to_db(
+                self.level_power_sum / s.frames as f64,
+            ))
+        });
+        s.non_finite_samples = non_finite_samples;
+        s.skipped_packets = skipped_packets;
+
+        let mut outputs = Vec::new();
+        for csv in [self.f0, self.onsets, self.segments] {
+            let p = csv.commit()?;
+            outputs.push(file_name(&p));
+        }
+        let mut json_path = self.base.into_os_string();
+        json_path.push(".summary.json");
+        let json_path = PathBuf::from(json_path);
+        outputs.push(file_name(&json_path));
+        let summary = Summary {
+            tool: "attune",
+            version: env!("CARGO_PKG_VERSION"),
+            input,
+            settings: Settings {
+                analysis: config.clone(),
+                analysis_rate_hz: ANALYSIS_RATE_HZ,
+                hop_secs: HOP_SECS,
+            },
+            statistics: self.stats,
+            outputs,
+        };
+        let mut tmp = json_path.clone().into_os_string();
+        tmp.push(PARTIAL);
+        let tmp = PathBuf::from(tmp);
+        let mut out = BufWriter::new(create_private(&tmp)?);
+        serde_json::to_writer_pretty(&mut out, &summary).map_err(io::Error::other)?;
+        writeln!(out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &json_path)?;
+        Ok(summary)
+    }
+
+    /// Removes the partial files after a failure.
+    pub fn discard(self) {
+        self.f0.discard();
+        self.onsets.discard();
+        self.segments.discard();
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
