@@ -83,6 +83,8 @@ impl Analyzer {
 struct Core {
     config: AnalysisConfig,
     high_pass: HighPass,
+    low_pass: HighPass,
+    low_pass2: HighPass,
     pitch: PitchAnalyzer,
     frame_len: usize,
     /// Samples of a frame before its centre.
@@ -96,6 +98,7 @@ struct Core {
     /// Set by `finish`: the last frame that holds input (later ones hold only padding).
     last_frame: Option<u64>,
     noise: NoiseFloor,
+    background: crate::dsp::noise::LevelPercentile,
     tracker: PitchTracker,
     /// Level and floor of recent frames, by frame index modulo the length.
     levels_db: Vec<f32>,
@@ -115,6 +118,8 @@ impl Core {
         Self {
             config: config.clone(),
             high_pass: HighPass::new(40.0, rate),
+            low_pass: HighPass::low_pass(f64::from(crate::dsp::tracker::tune("lp", 3000.0)), rate),
+            low_pass2: HighPass::low_pass(f64::from(crate::dsp::tracker::tune("lp", 3000.0)), rate),
             pitch,
             frame_len,
             centre_offset,
@@ -126,6 +131,10 @@ impl Core {
             next_frame: 0,
             last_frame: None,
             noise: NoiseFloor::new(300),
+            background: crate::dsp::noise::LevelPercentile::new(
+                crate::dsp::tracker::tune("bgwin", 500.0) as usize,
+                crate::dsp::tracker::tune("bgq", 0.2),
+            ),
             tracker: PitchTracker::new(lag, TrackerCosts::default()),
             levels_db: vec![-120.0; ring],
             floors_db: vec![-120.0; ring],
@@ -142,7 +151,17 @@ impl Core {
                 .iter_mut()
                 .zip(&samples[..n])
             {
-                *dst = self.high_pass.process(x);
+                let y = self.high_pass.process(x);
+                *dst = if crate::dsp::tracker::tune("lp", 3000.0) < 7000.0 {
+                    let y = self.low_pass.process(y);
+                    if crate::dsp::tracker::tune("lp2", 1.0) > 0.0 {
+                        self.low_pass2.process(y)
+                    } else {
+                        y
+                    }
+                } else {
+                    y
+                };
             }
             self.buf_len += n;
             samples = &samples[n..];
@@ -165,7 +184,13 @@ impl Core {
             let slot = (self.next_frame % self.levels_db.len() as u64) as usize;
             self.levels_db[slot] = feats.level_db;
             self.floors_db[slot] = floor_db;
-            let decided = self.tracker.push(&feats, feats.level_db - floor_db);
+            self.background.push(feats.level_db);
+            let bg = if crate::dsp::tracker::tune("bgq", 0.2) > 0.0 {
+                self.background.level_db().max(floor_db)
+            } else {
+                floor_db
+            };
+            let decided = self.tracker.push(&feats, feats.level_db - bg);
             self.next_frame += 1;
             if let Some(d) = decided {
                 self.finalize(d, events);
@@ -196,7 +221,8 @@ impl Core {
             .map(|i| self.levels_db[(i % ring) as usize])
             .fold(f32::MIN, f32::max);
         let c = &self.config;
-        let loud_enough = level_db >= local_max_db - c.relative_level_gate_db as f32
+        let loud_enough = level_db
+            >= local_max_db - crate::dsp::tracker::tune("gate", c.relative_level_gate_db as f32)
             && level_db - floor_db >= c.min_snr_db as f32
             && level_db > -80.0;
         let f0_hz = d.f0_hz.filter(|_| loud_enough);

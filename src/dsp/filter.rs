@@ -17,14 +17,28 @@ pub struct HighPass {
 impl HighPass {
     /// Butterworth high-pass at `cutoff_hz` for `sample_rate_hz`.
     pub fn new(cutoff_hz: f64, sample_rate_hz: f64) -> Self {
+        Self::design(cutoff_hz, sample_rate_hz, true)
+    }
+
+    /// Butterworth low-pass at `cutoff_hz` for `sample_rate_hz`.
+    pub fn low_pass(cutoff_hz: f64, sample_rate_hz: f64) -> Self {
+        Self::design(cutoff_hz, sample_rate_hz, false)
+    }
+
+    fn design(cutoff_hz: f64, sample_rate_hz: f64, high: bool) -> Self {
         let w0 = 2.0 * std::f64::consts::PI * cutoff_hz / sample_rate_hz;
         let alpha = w0.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
         let cos = w0.cos();
         let a0 = 1.0 + alpha;
+        let (b0, b1) = if high {
+            ((1.0 + cos) / 2.0 / a0, -(1.0 + cos) / a0)
+        } else {
+            ((1.0 - cos) / 2.0 / a0, (1.0 - cos) / a0)
+        };
         Self {
-            b0: (1.0 + cos) / 2.0 / a0,
-            b1: -(1.0 + cos) / a0,
-            b2: (1.0 + cos) / 2.0 / a0,
+            b0,
+            b1,
+            b2: b0,
             a1: -2.0 * cos / a0,
             a2: (1.0 - alpha) / a0,
             x1: 0.0,

@@ -357,9 +357,16 @@ mod tests {
                 .candidates()
                 .iter()
                 .find(|c| (1200.0 * (f64::from(c.f0_hz) / f).log2()).abs() < 20.0);
-            assert!(found.is_some_and(|c| c.strength > 0.9), "{f} Hz: {:?}", feats.candidates());
+            assert!(
+                found.is_some_and(|c| c.strength > 0.9),
+                "{f} Hz: {:?}",
+                feats.candidates()
+            );
             // No candidate above the fundamental.
-            assert!(feats.candidates().iter().all(|c| f64::from(c.f0_hz) < f * 1.1));
+            assert!(feats
+                .candidates()
+                .iter()
+                .all(|c| f64::from(c.f0_hz) < f * 1.1));
         }
     }
 
