@@ -3,8 +3,8 @@
 use thiserror::Error;
 
 use crate::config::{AnalysisConfig, ConfigError, ANALYSIS_RATE_HZ};
-use crate::dsp::filter::HighPass;
-use crate::dsp::noise::NoiseFloor;
+use crate::dsp::filter::VoiceBand;
+use crate::dsp::noise::{LevelPercentile, NoiseFloor};
 use crate::dsp::pitch::PitchAnalyzer;
 use crate::dsp::resample::{ResampleError, StreamResampler};
 use crate::dsp::tracker::{PitchTracker, TrackedFrame, TrackerCosts};
@@ -15,6 +15,13 @@ use super::vocal::{FrameInfo, VocalTracker};
 
 /// Samples between pitch frames at the analysis rate (10 ms).
 pub const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
+
+/// The background level is this percentile of the frame levels over the last
+/// `BACKGROUND_FRAMES` frames (5 s).
+const BACKGROUND_QUANTILE: f32 = 0.2;
+const BACKGROUND_FRAMES: usize = 500;
+/// The noise floor is the minimum over about this many frames (3 s).
+const FLOOR_FRAMES: usize = 300;
 
 /// Why an Analyzer could not be built.
 #[derive(Debug, Error)]
@@ -82,9 +89,7 @@ impl Analyzer {
 
 struct Core {
     config: AnalysisConfig,
-    high_pass: HighPass,
-    low_pass: HighPass,
-    low_pass2: HighPass,
+    band: VoiceBand,
     pitch: PitchAnalyzer,
     frame_len: usize,
     /// Samples of a frame before its centre.
@@ -98,7 +103,7 @@ struct Core {
     /// Set by `finish`: the last frame that holds input (later ones hold only padding).
     last_frame: Option<u64>,
     noise: NoiseFloor,
-    background: crate::dsp::noise::LevelPercentile,
+    background: LevelPercentile,
     tracker: PitchTracker,
     /// Level and floor of recent frames, by frame index modulo the length.
     levels_db: Vec<f32>,
@@ -117,9 +122,7 @@ impl Core {
         let buf = vec![0.0; frame_len + 8 * HOP_LEN];
         Self {
             config: config.clone(),
-            high_pass: HighPass::new(40.0, rate),
-            low_pass: HighPass::low_pass(f64::from(crate::dsp::tracker::tune("lp", 3000.0)), rate),
-            low_pass2: HighPass::low_pass(f64::from(crate::dsp::tracker::tune("lp", 3000.0)), rate),
+            band: VoiceBand::new(rate),
             pitch,
             frame_len,
             centre_offset,
@@ -130,11 +133,8 @@ impl Core {
             samples_in: 0,
             next_frame: 0,
             last_frame: None,
-            noise: NoiseFloor::new(300),
-            background: crate::dsp::noise::LevelPercentile::new(
-                crate::dsp::tracker::tune("bgwin", 500.0) as usize,
-                crate::dsp::tracker::tune("bgq", 0.2),
-            ),
+            noise: NoiseFloor::new(FLOOR_FRAMES),
+            background: LevelPercentile::new(BACKGROUND_FRAMES, BACKGROUND_QUANTILE),
             tracker: PitchTracker::new(lag, TrackerCosts::default()),
             levels_db: vec![-120.0; ring],
             floors_db: vec![-120.0; ring],
@@ -151,17 +151,7 @@ impl Core {
                 .iter_mut()
                 .zip(&samples[..n])
             {
-                let y = self.high_pass.process(x);
-                *dst = if crate::dsp::tracker::tune("lp", 3000.0) < 7000.0 {
-                    let y = self.low_pass.process(y);
-                    if crate::dsp::tracker::tune("lp2", 1.0) > 0.0 {
-                        self.low_pass2.process(y)
-                    } else {
-                        y
-                    }
-                } else {
-                    y
-                };
+                *dst = self.band.process(x);
             }
             self.buf_len += n;
             samples = &samples[n..];
@@ -185,12 +175,10 @@ impl Core {
             self.levels_db[slot] = feats.level_db;
             self.floors_db[slot] = floor_db;
             self.background.push(feats.level_db);
-            let bg = if crate::dsp::tracker::tune("bgq", 0.2) > 0.0 {
-                self.background.level_db().max(floor_db)
-            } else {
-                floor_db
-            };
-            let decided = self.tracker.push(&feats, feats.level_db - bg);
+            // The tracker weighs periodicity against how far the frame stands out of the
+            // background: the typical level of the room, or its floor when that is higher.
+            let background_db = self.background.level_db().max(floor_db);
+            let decided = self.tracker.push(&feats, feats.level_db - background_db);
             self.next_frame += 1;
             if let Some(d) = decided {
                 self.finalize(d, events);
@@ -221,8 +209,7 @@ impl Core {
             .map(|i| self.levels_db[(i % ring) as usize])
             .fold(f32::MIN, f32::max);
         let c = &self.config;
-        let loud_enough = level_db
-            >= local_max_db - crate::dsp::tracker::tune("gate", c.relative_level_gate_db as f32)
+        let loud_enough = level_db >= local_max_db - c.relative_level_gate_db as f32
             && level_db - floor_db >= c.min_snr_db as f32
             && level_db > -80.0;
         let f0_hz = d.f0_hz.filter(|_| loud_enough);

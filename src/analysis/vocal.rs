@@ -19,6 +19,9 @@ const HISTORY: usize = 64;
 const MIN_RUN_FRAMES: u32 = 4;
 /// How far back an onset may be moved from the start of voicing.
 const MAX_BACKTRACK_FRAMES: u64 = 15;
+/// While backtracking an onset over its attack, the level must keep rising by this much per
+/// frame: a slow hum attack rises steadily, a consonant or breath before the voice does not.
+const ATTACK_RISE_DB: f32 = 1.0;
 /// How far the end of a vocalisation may extend past its last voiced frame.
 const MAX_RELEASE_FRAMES: u64 = 20;
 /// A dip of this much below the running peak, then a rise of as much, marks a new syllable.
@@ -135,7 +138,7 @@ impl VocalTracker {
         }
         let onset = if new_vocalisation || gap >= 10 {
             true
-        } else if gap >= 2 {
+        } else {
             // A short gap is a syllable boundary when the level really dropped in it.
             let p = prev_voiced.unwrap_or(run_start);
             let gap_min = (p + 1..run_start)
@@ -143,8 +146,6 @@ impl VocalTracker {
                 .fold(f32::MAX, f32::min);
             let around = self.at(p).level_db.min(self.at(run_start + 1).level_db);
             gap_min < around - GAP_DIP_DB
-        } else {
-            false
         };
         let limit = prev_voiced.map_or(0, |p| p + 1);
         let onset_frame = if onset {
@@ -189,7 +190,8 @@ impl VocalTracker {
         let lowest = run_start.saturating_sub(MAX_BACKTRACK_FRAMES).max(limit);
         while t > lowest {
             let (prev, cur) = (self.at(t - 1), self.at(t));
-            if prev.level_db < cur.level_db + 1.0 && prev.level_db > prev.floor_db + 6.0 {
+            if prev.level_db < cur.level_db - ATTACK_RISE_DB && prev.level_db > prev.floor_db + 6.0
+            {
                 t -= 1;
             } else {
                 break;

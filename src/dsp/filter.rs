@@ -1,4 +1,4 @@
-//! A second-order high-pass (RBJ biquad) that removes rumble and DC below the pitch range.
+//! Biquad filters (RBJ cookbook) and the band the pitch analysis looks at.
 
 /// Biquad high-pass, direct form I, state kept across blocks.
 #[derive(Debug, Clone)]
@@ -64,6 +64,38 @@ impl HighPass {
     }
 }
 
+/// The band pitch analysis looks at: 40 Hz-3 kHz (a 2nd-order high-pass and a 4th-order
+/// low-pass). Below 40 Hz is rumble; above 3 kHz a breathy or noisy voice carries mostly noise,
+/// while the fundamental (up to 1500 Hz) and the strongest harmonics stay in.
+#[derive(Debug, Clone)]
+pub struct VoiceBand {
+    high_pass: HighPass,
+    low_pass: [HighPass; 2],
+}
+
+impl VoiceBand {
+    pub const LOW_HZ: f64 = 40.0;
+    pub const HIGH_HZ: f64 = 3000.0;
+
+    pub fn new(sample_rate_hz: f64) -> Self {
+        Self {
+            high_pass: HighPass::new(Self::LOW_HZ, sample_rate_hz),
+            low_pass: [
+                HighPass::low_pass(Self::HIGH_HZ, sample_rate_hz),
+                HighPass::low_pass(Self::HIGH_HZ, sample_rate_hz),
+            ],
+        }
+    }
+
+    /// Filters one sample. Analysis thread.
+    #[inline]
+    pub fn process(&mut self, x: f32) -> f32 {
+        let y = self.high_pass.process(x);
+        let y = self.low_pass[0].process(y);
+        self.low_pass[1].process(y)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +117,24 @@ mod tests {
     fn passes_voice_and_removes_rumble() {
         assert!(gain(200.0) > 0.97);
         assert!(gain(10.0) < 0.07);
+    }
+
+    #[test]
+    fn voice_band_keeps_squeals_and_drops_hiss() {
+        let band_gain = |f_hz: f64| {
+            let mut vb = VoiceBand::new(16_000.0);
+            let mut peak = 0.0f64;
+            for n in 0..16_000 {
+                let y = vb.process(
+                    (2.0 * std::f64::consts::PI * f_hz * n as f64 / 16_000.0).sin() as f32,
+                );
+                if n > 8_000 {
+                    peak = peak.max(f64::from(y).abs());
+                }
+            }
+            peak
+        };
+        assert!(band_gain(1_500.0) > 0.9);
+        assert!(band_gain(6_000.0) < 0.1);
     }
 }

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-/// Candidates with a shorter lag than this (f0 above 250 Hz at 16 kHz) are refined.
-const REFINE_MAX_LAG: f64 = 64.0;
+/// Refinement window in periods of the candidate.
+const REFINE_PERIODS: f64 = 2.5;
 /// Shortest refinement window (10 ms at 16 kHz).
 const REFINE_MIN_WINDOW: usize = 160;
 
@@ -205,17 +205,14 @@ impl PitchAnalyzer {
         out
     }
 
-    /// Re-estimates a high f0 over a short window centred on the frame: the long window that
-    /// low voices need smears fast squeals and is centred on the frame only for the longest
-    /// lag. Uses the centred frame in `buf_b`.
+    /// Re-estimates a candidate's f0 over a short window (2.5 periods) centred on the frame:
+    /// the long window the lowest voices need smears fast glides and squeals, and is centred
+    /// exactly only for one lag. Uses the frame kept in `buf_b`.
     fn refine(&self, f0_hz: f32) -> f32 {
         let tau = self.sample_rate_hz / f64::from(f0_hz);
-        if tau > REFINE_MAX_LAG {
-            return f0_hz;
-        }
         let len = self.frame_len();
         let mid = self.centre_offset();
-        let win = ((4.0 * tau) as usize).max(REFINE_MIN_WINDOW);
+        let win = ((REFINE_PERIODS * tau) as usize).max(REFINE_MIN_WINDOW);
         let t0 = tau.round() as usize;
         let mut d = [0f64; 5];
         for (k, dk) in d.iter_mut().enumerate() {

@@ -28,28 +28,16 @@ pub struct TrackerCosts {
     pub subharmonic_ratio: f32,
 }
 
-pub fn tune(name: &str, default: f32) -> f32 {
-    std::env::var("ATTUNE_TUNE")
-        .ok()
-        .and_then(|v| {
-            v.split(',').find_map(|kv| {
-                let (k, x) = kv.split_once('=')?;
-                (k == name).then(|| x.parse().ok()).flatten()
-            })
-        })
-        .unwrap_or(default)
-}
-
 impl Default for TrackerCosts {
     fn default() -> Self {
         Self {
-            voicing_threshold: tune("vt", 0.25),
-            unvoiced_per_db: tune("updb", 0.06),
-            snr_target_db: tune("snrt", 9.0),
-            octave_jump: tune("oj", 2.0),
-            voicing_flip: tune("vf", 1.2),
-            octave_bonus: tune("ob", 0.05),
-            subharmonic_ratio: tune("shr", 0.85),
+            voicing_threshold: 0.25,
+            unvoiced_per_db: 0.06,
+            snr_target_db: 9.0,
+            octave_jump: 2.0,
+            voicing_flip: 1.2,
+            octave_bonus: 0.05,
+            subharmonic_ratio: 0.85,
         }
     }
 }
@@ -265,9 +253,11 @@ mod tests {
         let mut out = Vec::new();
         for i in 0..20 {
             let (f, snr) = if i < 10 {
-                (frame(&[(150.0, 0.3)]), 30.0)
+                // Barely periodic, however loud.
+                (frame(&[(150.0, 0.15)]), 30.0)
             } else {
-                (frame(&[(150.0, 0.95)]), 0.0)
+                // Periodic but well below the background level.
+                (frame(&[(150.0, 0.95)]), -10.0)
             };
             if let Some(d) = tr.push(&f, snr) {
                 out.push(d);
