@@ -5,7 +5,7 @@ use thiserror::Error;
 use crate::config::{AnalysisConfig, ConfigError, ANALYSIS_RATE_HZ};
 use crate::dsp::filter::VoiceBand;
 use crate::dsp::noise::{LevelPercentile, NoiseFloor};
-use crate::dsp::pitch::PitchAnalyzer;
+use crate::dsp::pitch::{FrameFeatures, PitchAnalyzer};
 use crate::dsp::resample::{ResampleError, StreamResampler};
 use crate::dsp::tracker::{PitchTracker, TrackedFrame, TrackerCosts};
 use crate::events::{Event, PitchFrame};
@@ -22,6 +22,9 @@ const BACKGROUND_QUANTILE: f32 = 0.2;
 const BACKGROUND_FRAMES: usize = 500;
 /// The noise floor is the minimum over about this many frames (3 s).
 const FLOOR_FRAMES: usize = 300;
+
+/// Frames quieter than this are never voiced.
+const MIN_VOICED_LEVEL_DBFS: f32 = -80.0;
 
 /// Why an Analyzer could not be built.
 #[derive(Debug, Error)]
@@ -168,9 +171,19 @@ impl Core {
             if off + self.frame_len > self.buf_len {
                 break;
             }
-            let feats = self.pitch.analyze(&self.buf[off..off + self.frame_len]);
-            self.noise.push(feats.level_db);
+            let frame = &self.buf[off..off + self.frame_len];
+            let level_db = self.pitch.level_db(frame);
+            self.noise.push(level_db);
             let floor_db = self.noise.floor_db();
+            // A frame the level gates will call unvoiced anyway is not searched for a period.
+            let feats = if self.can_be_voiced(level_db, floor_db) {
+                self.pitch.analyze(frame)
+            } else {
+                FrameFeatures {
+                    level_db,
+                    ..FrameFeatures::default()
+                }
+            };
             let slot = (self.next_frame % self.levels_db.len() as u64) as usize;
             self.levels_db[slot] = feats.level_db;
             self.floors_db[slot] = floor_db;
@@ -193,6 +206,11 @@ impl Core {
         }
     }
 
+    /// The absolute level gates: clearly above the noise floor and not near digital silence.
+    fn can_be_voiced(&self, level_db: f32, floor_db: f32) -> bool {
+        level_db - floor_db >= self.config.min_snr_db as f32 && level_db > MIN_VOICED_LEVEL_DBFS
+    }
+
     /// Applies the level gates to a decided frame and passes it on.
     fn finalize(&mut self, d: TrackedFrame, events: &mut Vec<Event>) {
         let j = d.index;
@@ -208,10 +226,8 @@ impl Core {
         let local_max_db = (lo..=hi)
             .map(|i| self.levels_db[(i % ring) as usize])
             .fold(f32::MIN, f32::max);
-        let c = &self.config;
-        let loud_enough = level_db >= local_max_db - c.relative_level_gate_db as f32
-            && level_db - floor_db >= c.min_snr_db as f32
-            && level_db > -80.0;
+        let loud_enough = level_db >= local_max_db - self.config.relative_level_gate_db as f32
+            && self.can_be_voiced(level_db, floor_db);
         let f0_hz = d.f0_hz.filter(|_| loud_enough);
         let time = SampleTime(j * HOP_LEN as u64);
         events.push(Event::Pitch(PitchFrame {

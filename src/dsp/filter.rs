@@ -1,20 +1,20 @@
 //! Biquad filters (RBJ cookbook) and the band the pitch analysis looks at.
 
-/// Biquad high-pass, direct form I, state kept across blocks.
+/// Biquad filter (high- or low-pass), direct form I, state kept across blocks.
 #[derive(Debug, Clone)]
-pub struct HighPass {
-    b0: f64,
-    b1: f64,
-    b2: f64,
-    a1: f64,
-    a2: f64,
-    x1: f64,
-    x2: f64,
-    y1: f64,
-    y2: f64,
+pub struct Biquad {
+    b0: f32,
+    b1: f32,
+    b2: f32,
+    a1: f32,
+    a2: f32,
+    x1: f32,
+    x2: f32,
+    y1: f32,
+    y2: f32,
 }
 
-impl HighPass {
+impl Biquad {
     /// Butterworth high-pass at `cutoff_hz` for `sample_rate_hz`.
     pub fn new(cutoff_hz: f64, sample_rate_hz: f64) -> Self {
         Self::design(cutoff_hz, sample_rate_hz, true)
@@ -36,11 +36,11 @@ impl HighPass {
             ((1.0 - cos) / 2.0 / a0, (1.0 - cos) / a0)
         };
         Self {
-            b0,
-            b1,
-            b2: b0,
-            a1: -2.0 * cos / a0,
-            a2: (1.0 - alpha) / a0,
+            b0: b0 as f32,
+            b1: b1 as f32,
+            b2: b0 as f32,
+            a1: (-2.0 * cos / a0) as f32,
+            a2: ((1.0 - alpha) / a0) as f32,
             x1: 0.0,
             x2: 0.0,
             y1: 0.0,
@@ -51,7 +51,6 @@ impl HighPass {
     /// Filters one sample. Analysis thread.
     #[inline]
     pub fn process(&mut self, x: f32) -> f32 {
-        let x = f64::from(x);
         let y = self.b0 * x + self.b1 * self.x1 + self.b2 * self.x2
             - self.a1 * self.y1
             - self.a2 * self.y2;
@@ -60,7 +59,7 @@ impl HighPass {
         self.y2 = self.y1;
         // Flush denormals so silence stays cheap.
         self.y1 = if y.abs() < 1e-30 { 0.0 } else { y };
-        y as f32
+        y
     }
 }
 
@@ -69,8 +68,8 @@ impl HighPass {
 /// while the fundamental (up to 1500 Hz) and the strongest harmonics stay in.
 #[derive(Debug, Clone)]
 pub struct VoiceBand {
-    high_pass: HighPass,
-    low_pass: [HighPass; 2],
+    high_pass: Biquad,
+    low_pass: [Biquad; 2],
 }
 
 impl VoiceBand {
@@ -79,10 +78,10 @@ impl VoiceBand {
 
     pub fn new(sample_rate_hz: f64) -> Self {
         Self {
-            high_pass: HighPass::new(Self::LOW_HZ, sample_rate_hz),
+            high_pass: Biquad::new(Self::LOW_HZ, sample_rate_hz),
             low_pass: [
-                HighPass::low_pass(Self::HIGH_HZ, sample_rate_hz),
-                HighPass::low_pass(Self::HIGH_HZ, sample_rate_hz),
+                Biquad::low_pass(Self::HIGH_HZ, sample_rate_hz),
+                Biquad::low_pass(Self::HIGH_HZ, sample_rate_hz),
             ],
         }
     }
@@ -101,7 +100,7 @@ mod tests {
     use super::*;
 
     fn gain(f_hz: f64) -> f64 {
-        let mut hp = HighPass::new(40.0, 16_000.0);
+        let mut hp = Biquad::new(40.0, 16_000.0);
         let mut peak = 0.0f64;
         for n in 0..32_000 {
             let y =

@@ -14,6 +14,10 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 /// Refinement window in periods of the candidate.
 const REFINE_PERIODS: f64 = 2.5;
+/// Candidates less periodic than this are left as they are (noise, breath).
+const REFINE_MIN_STRENGTH: f32 = 0.5;
+/// How many of the best candidates are refined.
+const REFINED_CANDIDATES: usize = 3;
 /// Shortest refinement window (10 ms at 16 kHz).
 const REFINE_MIN_WINDOW: usize = 160;
 
@@ -123,6 +127,23 @@ impl PitchAnalyzer {
         (self.window_len + typical_lag) / 2
     }
 
+    /// RMS level (dBFS) of the 25 ms around the centre of `frame` (laid out as for
+    /// [`Self::analyze`]). Cheap: the caller uses it to skip frames that cannot be voiced.
+    pub fn level_db(&self, frame: &[f32]) -> f32 {
+        let half = (0.0125 * self.sample_rate_hz) as usize;
+        let mid = self.centre_offset();
+        let (lo, hi) = (mid.saturating_sub(half), (mid + half).min(frame.len()));
+        if hi <= lo {
+            return -120.0;
+        }
+        let power = frame[lo..hi]
+            .iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum::<f64>()
+            / (hi - lo) as f64;
+        super::power_to_db(power)
+    }
+
     /// Analyses `frame` ([`Self::frame_len`] samples whose sample [`Self::centre_offset`] is at
     /// the frame time).
     /// Analysis thread; allocation-free.
@@ -147,12 +168,7 @@ impl PitchAnalyzer {
         self.buf_a[..self.window_len].copy_from_slice(&self.buf_b[..self.window_len]);
         self.buf_a[self.window_len..].fill(0.0);
 
-        // Level of the 25 ms around the frame centre.
-        let half = (0.0125 * self.sample_rate_hz) as usize;
-        let mid = self.centre_offset();
-        let (lo, hi) = (mid.saturating_sub(half), (mid + half).min(len));
-        let power = (self.cum_energy[hi] - self.cum_energy[lo]) / (hi - lo).max(1) as f64;
-        out.level_db = super::power_to_db(power);
+        out.level_db = self.level_db(frame);
 
         let e0 = self.cum_energy[self.window_len];
         if e0 < 1e-10 {
@@ -198,9 +214,12 @@ impl PitchAnalyzer {
             };
         }
         self.pick_candidates(&mut out);
-        for i in 0..out.n_candidates {
+        // The best few clearly periodic candidates are the ones the tracker ends up choosing.
+        for i in 0..out.n_candidates.min(REFINED_CANDIDATES) {
             let c = &mut out.candidates[i];
-            c.f0_hz = self.refine(c.f0_hz);
+            if c.strength >= REFINE_MIN_STRENGTH {
+                c.f0_hz = self.refine(c.f0_hz);
+            }
         }
         out
     }
@@ -214,30 +233,32 @@ impl PitchAnalyzer {
         let mid = self.centre_offset();
         let win = ((REFINE_PERIODS * tau) as usize).max(REFINE_MIN_WINDOW);
         let t0 = tau.round() as usize;
+        // Normalised difference at five lags around the estimate, each centred on `mid`.
         let mut d = [0f64; 5];
         for (k, dk) in d.iter_mut().enumerate() {
             let t = t0 + k - 2;
-            if t < 2 || mid < (win + t) / 2 || mid - (win + t) / 2 + win + t > len {
+            let span = win + t;
+            if t < 2 || mid < span / 2 || mid - span / 2 + span > len {
                 return f0_hz;
             }
-            let start = mid - (win + t) / 2;
-            let (mut diff, mut energy) = (0f64, 0f64);
-            for i in start..start + win {
-                let (a, b) = (f64::from(self.buf_b[i]), f64::from(self.buf_b[i + t]));
-                diff += (a - b) * (a - b);
-                energy += a * a + b * b;
+            let start = mid - span / 2;
+            let (a, b) = (
+                &self.buf_b[start..start + win],
+                &self.buf_b[start + t..start + t + win],
+            );
+            let (mut diff, mut energy) = (0f32, 0f32);
+            for (&x, &y) in a.iter().zip(b) {
+                diff += (x - y) * (x - y);
+                energy += x * x + y * y;
             }
-            *dk = if energy > 0.0 { diff / energy } else { 1.0 };
+            *dk = if energy > 0.0 {
+                f64::from(diff / energy)
+            } else {
+                1.0
+            };
         }
-        let (k, _) =
-            d.iter()
-                .enumerate()
-                .skip(1)
-                .take(3)
-                .fold(
-                    (2, f64::INFINITY),
-                    |acc, (k, &v)| if v < acc.1 { (k, v) } else { acc },
-                );
+        // The deepest of the three inner lags, refined by a parabola through its neighbours.
+        let k = (1..4).fold(2, |best, k| if d[k] < d[best] { k } else { best });
         let (a, b, c) = (d[k - 1], d[k], d[k + 1]);
         let den = a - 2.0 * b + c;
         let shift = if den > 1e-12 {
