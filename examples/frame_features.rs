@@ -4,7 +4,7 @@
 
 use attune::audio::decode::{ChannelSelect, Decoder};
 use attune::config::ANALYSIS_RATE_HZ;
-use attune::dsp::filter::HighPass;
+use attune::dsp::filter::VoiceBand;
 use attune::dsp::noise::NoiseFloor;
 use attune::dsp::pitch::PitchAnalyzer;
 use attune::dsp::resample::StreamResampler;
@@ -21,8 +21,8 @@ fn main() -> anyhow::Result<()> {
     }
     rs.finish(&mut |s| x.extend_from_slice(s));
     let rate = f64::from(ANALYSIS_RATE_HZ);
-    let mut hp = HighPass::new(40.0, rate);
-    let x: Vec<f32> = x.iter().map(|&v| hp.process(v)).collect();
+    let mut band = VoiceBand::new(rate);
+    let x: Vec<f32> = x.iter().map(|&v| band.process(v)).collect();
     let mut pa = PitchAnalyzer::new(rate, 55.0, 1500.0);
     let (len, off) = (pa.frame_len(), pa.centre_offset());
     let mut padded = vec![0.0f32; off];
