@@ -141,7 +141,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         pb
     };
     for msg in &listing_errors {
-        progress.println(format!("error: {msg}"));
+        progress.suspend(|| eprintln!("error: {msg}"));
     }
     let audio_millis = AtomicU64::new(0);
     let started = Instant::now();
@@ -154,7 +154,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                         let ms = (s.statistics.duration_secs * 1000.0) as u64;
                         audio_millis.fetch_add(ms, Ordering::Relaxed);
                     }
-                    Err(e) => progress.println(format!("error: {}: {e}", job.path.display())),
+                    Err(e) => progress.suspend(|| eprintln!("error: {}: {e}", job.path.display())),
                 }
                 progress.inc(1);
                 r

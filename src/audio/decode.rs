@@ -1,121 +1,367 @@
-//! TEMPORARY minimal decoder (being replaced by the full module).
+//! Decoding audio files into mono blocks with symphonia: WAV (integer and float PCM), FLAC,
+//! MP3, OGG Vorbis and the AAC track of MP4/M4A files, video files included.
+//!
+//! Runs on the thread that reads the file and allocates freely. Headers are checked before
+//! any buffer is sized from them, and the decoder is never allowed to take the process down: a
+//! panic inside symphonia on malformed input becomes [`DecodeError::Corrupt`].
+
+use std::cell::Cell;
+use std::fs::File;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::Once;
+
+use serde::Serialize;
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::DecoderOptions;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::codecs::{Decoder as CodecDecoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
+use thiserror::Error;
 
+/// Most channels accepted; more is an absurd header, not a recording.
+pub const MAX_CHANNELS: usize = 64;
+/// Accepted sample rates.
+pub const MIN_RATE_HZ: u32 = 1_000;
+pub const MAX_RATE_HZ: u32 = 768_000;
+/// Undecodable packets in a row after which a file is called corrupt.
+const MAX_BAD_PACKETS_IN_A_ROW: u32 = 200;
+
+/// Which channel to analyse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChannelSelect {
+    /// The mean of all channels.
     #[default]
     Downmix,
+    /// One channel, 0-based.
     Channel(usize),
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// What the file says about its audio.
+#[derive(Debug, Clone, Serialize)]
 pub struct AudioInfo {
     pub sample_rate_hz: u32,
     pub channels: usize,
+    /// From the header when it says; replaced by the decoded duration after analysis.
     pub duration_secs: Option<f64>,
     pub codec: String,
     pub bits_per_sample: Option<u32>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why a file could not be decoded. Messages are one short sentence without the file name,
+/// which the caller adds.
+#[derive(Debug, Error)]
 pub enum DecodeError {
-    #[error("{0}")]
-    Other(String),
-    #[error("no audio")]
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a supported audio file (WAV, FLAC, MP3, OGG, M4A/MP4)")]
+    UnsupportedFormat,
+    #[error("the file holds no audio track")]
+    NoAudioTrack,
+    #[error("the audio codec is not supported: {0}")]
+    UnsupportedCodec(String),
+    #[error("invalid audio header: {0}")]
+    InvalidHeader(String),
+    #[error("channel {requested} requested but the file has {available} channel(s)")]
+    ChannelOutOfRange { requested: usize, available: usize },
+    #[error("the audio data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the file holds no audio samples")]
     Empty,
 }
 
+/// Streams one file's audio as mono f32 blocks at its own sample rate.
 pub struct Decoder {
-    fmt: Box<dyn symphonia::core::formats::FormatReader>,
-    dec: Box<dyn symphonia::core::codecs::Decoder>,
-    track: u32,
-    info: AudioInfo,
-    out: Vec<f32>,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn CodecDecoder>,
+    track_id: u32,
     channel: ChannelSelect,
-    n: u64,
+    info: AudioInfo,
+    scratch: Option<SampleBuffer<f32>>,
+    block: Vec<f32>,
+    skipped_packets: u64,
+    samples_read: u64,
+    finished: bool,
 }
 
 impl Decoder {
-    pub fn open(path: &Path, channel: ChannelSelect) -> Result<Decoder, DecodeError> {
-        let e = |x: String| DecodeError::Other(x);
-        let f = std::fs::File::open(path).map_err(|x| e(x.to_string()))?;
-        let mss = MediaSourceStream::new(Box::new(f), Default::default());
-        let probed = symphonia::default::get_probe()
-            .format(
-                &Hint::new(),
-                mss,
+    /// Opens `path`, probes its container by content (the extension is only a hint), picks the
+    /// first audio track and checks its header. File-reading thread.
+    pub fn open(path: &Path, channel: ChannelSelect) -> Result<Self, DecodeError> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_dir() {
+            return Err(DecodeError::Io(std::io::Error::other("it is a folder")));
+        }
+        if meta.len() == 0 {
+            return Err(DecodeError::Empty);
+        }
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let stream = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
+        Self::from_stream(stream, &hint, channel)
+    }
+
+    /// Decodes audio held in memory (tests, fuzzing). File-reading thread.
+    pub fn from_bytes(
+        bytes: Vec<u8>,
+        extension: Option<&str>,
+        channel: ChannelSelect,
+    ) -> Result<Self, DecodeError> {
+        if bytes.is_empty() {
+            return Err(DecodeError::Empty);
+        }
+        let mut hint = Hint::new();
+        if let Some(ext) = extension {
+            hint.with_extension(ext);
+        }
+        let stream = MediaSourceStream::new(
+            Box::new(std::io::Cursor::new(bytes)),
+            MediaSourceStreamOptions::default(),
+        );
+        Self::from_stream(stream, &hint, channel)
+    }
+
+    fn from_stream(
+        stream: MediaSourceStream,
+        hint: &Hint,
+        channel: ChannelSelect,
+    ) -> Result<Self, DecodeError> {
+        let probed = guard(|| {
+            symphonia::default::get_probe().format(
+                hint,
+                stream,
                 &FormatOptions::default(),
                 &MetadataOptions::default(),
             )
-            .map_err(|x| e(x.to_string()))?;
-        let fmt = probed.format;
-        let t = fmt.default_track().ok_or_else(|| e("no track".into()))?;
-        let sr = t
-            .codec_params
+        })?
+        .map_err(|e| match e {
+            SymphoniaError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                DecodeError::Io(e)
+            }
+            SymphoniaError::Unsupported(_) | SymphoniaError::IoError(_) => {
+                DecodeError::UnsupportedFormat
+            }
+            other => DecodeError::Corrupt(other.to_string()),
+        })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| {
+                t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some()
+            })
+            .or_else(|| {
+                format
+                    .tracks()
+                    .iter()
+                    .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            })
+            .ok_or(DecodeError::NoAudioTrack)?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+
+        let sample_rate_hz = params
             .sample_rate
-            .ok_or_else(|| e("no rate".into()))?;
-        let ch = t.codec_params.channels.map(|c| c.count()).unwrap_or(1);
-        let dec = symphonia::default::get_codecs()
-            .make(&t.codec_params, &DecoderOptions::default())
-            .map_err(|x| e(x.to_string()))?;
-        let track = t.id;
-        Ok(Decoder {
-            fmt,
-            dec,
-            track,
-            info: AudioInfo {
-                sample_rate_hz: sr,
-                channels: ch,
-                duration_secs: None,
-                codec: String::new(),
-                bits_per_sample: None,
-            },
-            out: Vec::new(),
+            .ok_or_else(|| DecodeError::InvalidHeader("no sample rate".into()))?;
+        if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&sample_rate_hz) {
+            return Err(DecodeError::InvalidHeader(format!(
+                "sample rate {sample_rate_hz} Hz (accepted: {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz)"
+            )));
+        }
+        let channels = params.channels.map(|c| c.count());
+        if let Some(n) = channels {
+            if n == 0 || n > MAX_CHANNELS {
+                return Err(DecodeError::InvalidHeader(format!(
+                    "{n} channels (accepted: 1-{MAX_CHANNELS})"
+                )));
+            }
+            if let ChannelSelect::Channel(c) = channel {
+                if c >= n {
+                    return Err(DecodeError::ChannelOutOfRange {
+                        requested: c + 1,
+                        available: n,
+                    });
+                }
+            }
+        }
+        let codec = symphonia::default::get_codecs()
+            .get_codec(params.codec)
+            .map_or_else(|| format!("{}", params.codec), |d| d.short_name.to_string());
+        let decoder =
+            guard(|| symphonia::default::get_codecs().make(&params, &DecoderOptions::default()))?
+                .map_err(|e| DecodeError::UnsupportedCodec(format!("{codec} ({e})")))?;
+        let duration_secs = params
+            .n_frames
+            .map(|n| n as f64 / f64::from(sample_rate_hz))
+            .filter(|d| d.is_finite());
+        Ok(Self {
+            format,
+            decoder,
+            track_id,
             channel,
-            n: 0,
+            info: AudioInfo {
+                sample_rate_hz,
+                channels: channels.unwrap_or(1),
+                duration_secs,
+                codec,
+                bits_per_sample: params.bits_per_sample,
+            },
+            scratch: None,
+            block: Vec::new(),
+            skipped_packets: 0,
+            samples_read: 0,
+            finished: false,
         })
     }
+
     pub fn info(&self) -> &AudioInfo {
         &self.info
     }
+
+    /// Packets that could not be decoded and were skipped.
+    pub fn skipped_packets(&self) -> u64 {
+        self.skipped_packets
+    }
+
+    /// Mono samples returned so far.
+    pub fn samples_read(&self) -> u64 {
+        self.samples_read
+    }
+
+    /// The next block of mono samples, `Ok(None)` at the end. A file that ends early (a
+    /// truncated recording) ends cleanly where its data stops. File-reading thread.
     pub fn next_block(&mut self) -> Result<Option<&[f32]>, DecodeError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut bad_in_a_row = 0u32;
         loop {
-            let p = match self.fmt.next_packet() {
+            let packet = match guard(|| self.format.next_packet())? {
                 Ok(p) => p,
-                Err(_) => return Ok(None),
+                // The end of the stream, or of what a truncated file holds.
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    return self.end();
+                }
+                Err(SymphoniaError::ResetRequired) => return self.end(),
+                Err(SymphoniaError::IoError(e)) => return Err(DecodeError::Io(e)),
+                Err(e) => {
+                    if self.samples_read > 0 {
+                        // Damage after good audio: keep what was read.
+                        self.skipped_packets += 1;
+                        return self.end();
+                    }
+                    return Err(DecodeError::Corrupt(e.to_string()));
+                }
             };
-            if p.track_id() != self.track {
+            if packet.track_id() != self.track_id {
                 continue;
             }
-            let d = self
-                .dec
-                .decode(&p)
-                .map_err(|x| DecodeError::Other(x.to_string()))?;
-            let spec = *d.spec();
-            let ch = spec.channels.count();
-            let mut sb = SampleBuffer::<f32>::new(d.capacity() as u64, spec);
-            sb.copy_interleaved_ref(d);
-            self.out.clear();
-            for fr in sb.samples().chunks(ch) {
-                self.out.push(match self.channel {
-                    ChannelSelect::Downmix => fr.iter().sum::<f32>() / ch as f32,
-                    ChannelSelect::Channel(c) => fr[c.min(ch - 1)],
-                });
+            let decoded = guard(|| match self.decoder.decode(&packet) {
+                Ok(buf) => {
+                    let spec = *buf.spec();
+                    let frames = buf.frames();
+                    let needed = buf.capacity();
+                    let scratch = match &mut self.scratch {
+                        Some(s) if s.capacity() >= needed * spec.channels.count() => s,
+                        slot => slot.insert(SampleBuffer::<f32>::new(needed as u64, spec)),
+                    };
+                    scratch.copy_interleaved_ref(buf);
+                    Ok(Some((spec.channels.count(), frames)))
+                }
+                Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_)) => Ok(None),
+                Err(SymphoniaError::ResetRequired) => {
+                    self.decoder.reset();
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            })?
+            .map_err(|e| DecodeError::UnsupportedCodec(e.to_string()))?;
+            let Some((channels, frames)) = decoded else {
+                self.skipped_packets += 1;
+                bad_in_a_row += 1;
+                if bad_in_a_row >= MAX_BAD_PACKETS_IN_A_ROW && self.samples_read == 0 {
+                    return Err(DecodeError::Corrupt("no packet could be decoded".into()));
+                }
+                continue;
+            };
+            if frames == 0 || channels == 0 {
+                continue;
             }
-            self.n += self.out.len() as u64;
-            return Ok(Some(&self.out));
+            if channels > MAX_CHANNELS {
+                return Err(DecodeError::InvalidHeader(format!("{channels} channels")));
+            }
+            if let ChannelSelect::Channel(c) = self.channel {
+                if c >= channels {
+                    return Err(DecodeError::ChannelOutOfRange {
+                        requested: c + 1,
+                        available: channels,
+                    });
+                }
+            }
+            let Some(scratch) = &self.scratch else {
+                continue;
+            };
+            let interleaved = &scratch.samples()[..frames * channels];
+            self.block.clear();
+            match self.channel {
+                ChannelSelect::Downmix if channels == 1 => {
+                    self.block.extend_from_slice(interleaved)
+                }
+                ChannelSelect::Downmix => {
+                    let scale = 1.0 / channels as f32;
+                    self.block.extend(
+                        interleaved
+                            .chunks_exact(channels)
+                            .map(|f| f.iter().sum::<f32>() * scale),
+                    );
+                }
+                ChannelSelect::Channel(c) => {
+                    self.block
+                        .extend(interleaved.chunks_exact(channels).map(|f| f[c]));
+                }
+            }
+            self.samples_read += self.block.len() as u64;
+            return Ok(Some(&self.block));
         }
     }
-    pub fn skipped_packets(&self) -> u64 {
-        0
+
+    fn end(&mut self) -> Result<Option<&[f32]>, DecodeError> {
+        self.finished = true;
+        if self.samples_read == 0 {
+            Err(DecodeError::Empty)
+        } else {
+            Ok(None)
+        }
     }
-    pub fn samples_read(&self) -> u64 {
-        self.n
-    }
+}
+
+thread_local! {
+    /// Set while this thread runs a guarded symphonia call.
+    static IN_DECODER: Cell<bool> = const { Cell::new(false) };
+}
+static QUIET_HOOK: Once = Once::new();
+
+/// Runs a symphonia call, turning a panic on malformed input into an error. Such a panic is
+/// expected and reported as one error line, so the panic hook is told to stay silent for it
+/// (every other panic is printed as before).
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, DecodeError> {
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_DECODER.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    IN_DECODER.with(|c| c.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    IN_DECODER.with(|c| c.set(false));
+    result.map_err(|_| DecodeError::Corrupt("the decoder failed on malformed data".into()))
 }

@@ -1,0 +1,340 @@
+//! The Analyzer on signals with known answers, run exactly as `attune analyze` runs it.
+
+mod common;
+
+use attune::analysis::Analyzer;
+use attune::config::AnalysisConfig;
+use attune::events::{Event, PitchFrame, Vocalisation};
+use common::{burst, cents, scene, voice};
+
+fn analyze_blocks(x: &[f32], rate: u32, block: usize, config: &AnalysisConfig) -> Vec<Event> {
+    let mut an = Analyzer::new(config, rate).expect("valid settings");
+    let mut events = Vec::new();
+    for b in x.chunks(block.max(1)) {
+        an.process(b, &mut events);
+    }
+    an.finish(&mut events);
+    events
+}
+
+fn analyze(x: &[f32], rate: u32) -> Vec<Event> {
+    analyze_blocks(x, rate, 4096, &AnalysisConfig::default())
+}
+
+fn pitch(events: &[Event]) -> Vec<PitchFrame> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Pitch(p) => Some(*p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn onsets(events: &[Event]) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Onset { time } => Some(time.secs()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn vocalisations(events: &[Event]) -> Vec<Vocalisation> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Vocalisation(v) => Some(*v),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fraction of the frames in [from, to) s whose f0 is within `tol` cents of `truth(t)`.
+fn fraction_within(
+    frames: &[PitchFrame],
+    from: f64,
+    to: f64,
+    tol: f64,
+    truth: impl Fn(f64) -> f64,
+) -> f64 {
+    let inside: Vec<_> = frames
+        .iter()
+        .filter(|p| p.time.secs() >= from && p.time.secs() < to)
+        .collect();
+    let good = inside
+        .iter()
+        .filter(|p| {
+            p.f0_hz
+                .is_some_and(|f| cents(f64::from(f), truth(p.time.secs())).abs() < tol)
+        })
+        .count();
+    good as f64 / inside.len().max(1) as f64
+}
+
+fn voiced_fraction(frames: &[PitchFrame], from: f64, to: f64) -> f64 {
+    let inside: Vec<_> = frames
+        .iter()
+        .filter(|p| p.time.secs() >= from && p.time.secs() < to)
+        .collect();
+    inside.iter().filter(|p| p.f0_hz.is_some()).count() as f64 / inside.len().max(1) as f64
+}
+
+/// A hum: 1 s at 220 Hz starting at 0.8 s in a 3 s quiet room.
+fn hum(rate: u32) -> Vec<f32> {
+    scene(
+        rate,
+        3.0,
+        0.0003,
+        &[(0.8, voice(rate, 1.0, 0.4, 0.05, 0.05, |_| 220.0))],
+        1,
+    )
+}
+
+#[test]
+fn a_steady_hum_is_tracked_and_found_once() {
+    let ev = analyze(&hum(16_000), 16_000);
+    let frames = pitch(&ev);
+    assert!(fraction_within(&frames, 0.95, 1.65, 20.0, |_| 220.0) > 0.95);
+    assert!(voiced_fraction(&frames, 0.0, 0.6) < 0.02);
+    assert!(voiced_fraction(&frames, 2.1, 3.0) < 0.02);
+    let on = onsets(&ev);
+    assert_eq!(on.len(), 1, "{on:?}");
+    assert!((on[0] - 0.8).abs() < 0.05, "{on:?}");
+    let v = vocalisations(&ev);
+    assert_eq!(v.len(), 1);
+    assert!((v[0].start.secs() - 0.8).abs() < 0.06, "{:?}", v[0]);
+    assert!((v[0].end.secs() - 1.8).abs() < 0.1, "{:?}", v[0]);
+    assert!(cents(f64::from(v[0].f0_median_hz), 220.0).abs() < 20.0);
+    assert_eq!(v[0].syllables, 1);
+}
+
+#[test]
+fn a_wide_glide_is_followed() {
+    let truth = |t: f64| 200.0 * 2f64.powf(((t - 0.5) / 1.0).clamp(0.0, 1.0));
+    let x = scene(
+        16_000,
+        2.0,
+        0.0003,
+        &[(
+            0.5,
+            voice(16_000, 1.0, 0.4, 0.05, 0.05, |t| 200.0 * 2f64.powf(t)),
+        )],
+        2,
+    );
+    let frames = pitch(&analyze(&x, 16_000));
+    assert!(fraction_within(&frames, 0.6, 1.4, 50.0, truth) > 0.95);
+}
+
+#[test]
+fn the_whole_range_from_creak_to_squeal_without_octave_errors() {
+    for &f in &[60.0, 100.0, 440.0, 900.0, 1400.0] {
+        let x = scene(
+            16_000,
+            1.4,
+            0.0003,
+            &[(0.4, voice(16_000, 0.6, 0.4, 0.04, 0.04, move |_| f))],
+            3,
+        );
+        let frames = pitch(&analyze(&x, 16_000));
+        let share = fraction_within(&frames, 0.5, 0.9, 50.0, |_| f);
+        assert!(share > 0.95, "{f} Hz: {share}");
+    }
+}
+
+#[test]
+fn every_input_rate_gives_the_same_answers() {
+    let reference = analyze(&hum(16_000), 16_000);
+    let ref_frames = pitch(&reference);
+    for &rate in &[8_000u32, 44_100, 48_000] {
+        let ev = analyze(&hum(rate), rate);
+        let frames = pitch(&ev);
+        assert_eq!(frames.len(), ref_frames.len(), "{rate} Hz");
+        for (a, b) in frames.iter().zip(&ref_frames) {
+            if let (Some(fa), Some(fb)) = (a.f0_hz, b.f0_hz) {
+                if a.time.secs() > 0.95 && a.time.secs() < 1.65 {
+                    assert!(
+                        cents(f64::from(fa), f64::from(fb)).abs() < 20.0,
+                        "{rate} Hz at {}",
+                        a.time.secs()
+                    );
+                }
+            }
+        }
+        let (on, ref_on) = (onsets(&ev), onsets(&reference));
+        assert_eq!(on.len(), ref_on.len(), "{rate} Hz");
+        for (a, b) in on.iter().zip(&ref_on) {
+            assert!((a - b).abs() <= 0.02, "{rate} Hz: onset {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn a_syllable_train_gives_its_beats_rate_and_regularity() {
+    // "ba ba ba ba ba": 180 ms syllables at 3 per second.
+    let starts: Vec<f64> = (0..5).map(|k| 0.6 + k as f64 / 3.0).collect();
+    let parts: Vec<(f64, Vec<f64>)> = starts
+        .iter()
+        .map(|&s| {
+            (
+                s,
+                voice(16_000, 0.18, 0.4, 0.015, 0.03, |t| 250.0 - 40.0 * t),
+            )
+        })
+        .collect();
+    let x = scene(16_000, 3.0, 0.0003, &parts, 4);
+    let ev = analyze(&x, 16_000);
+    let on = onsets(&ev);
+    assert_eq!(on.len(), 5, "{on:?}");
+    for (o, s) in on.iter().zip(&starts) {
+        assert!((o - s).abs() < 0.05, "{on:?}");
+    }
+    let v = vocalisations(&ev);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0].syllables, 5);
+    assert!(
+        (f64::from(v[0].syllable_rate_hz) - 3.0).abs() < 0.3,
+        "{:?}",
+        v[0]
+    );
+    assert!(v[0].regularity.is_some_and(|r| r > 0.8), "{:?}", v[0]);
+}
+
+#[test]
+fn breaths_claps_and_knocks_are_not_vocal() {
+    let parts = vec![
+        (0.5, burst(16_000, 0.4, 0.3, 0.15, 5)),   // a breath
+        (1.5, burst(16_000, 0.05, 0.6, 0.004, 6)), // a clap
+        (2.2, burst(16_000, 0.08, 0.5, 0.01, 7)),  // a knock
+    ];
+    let x = scene(16_000, 3.0, 0.001, &parts, 8);
+    let ev = analyze(&x, 16_000);
+    assert!(onsets(&ev).is_empty(), "{:?}", onsets(&ev));
+    assert!(vocalisations(&ev).is_empty());
+    assert!(voiced_fraction(&pitch(&ev), 0.0, 3.0) <= 0.02);
+}
+
+#[test]
+fn block_size_never_changes_the_output() {
+    for &rate in &[16_000u32, 44_100] {
+        let parts = vec![
+            (
+                0.3,
+                voice(rate, 0.8, 0.4, 0.08, 0.05, |t| 300.0 + 100.0 * t),
+            ),
+            (1.3, burst(rate, 0.05, 0.5, 0.004, 9)),
+            (
+                1.7,
+                voice(rate, 0.9, 0.3, 0.02, 0.05, |t| {
+                    180.0 * (1.0 + 0.03 * (30.0 * t).sin())
+                }),
+            ),
+        ];
+        let x = scene(rate, 3.0, 0.0005, &parts, 10);
+        let config = AnalysisConfig::default();
+        let whole = analyze_blocks(&x, rate, x.len(), &config);
+        assert!(!onsets(&whole).is_empty());
+        for &block in &[1usize, 7, 160, 441, 4096] {
+            assert_eq!(
+                analyze_blocks(&x, rate, block, &config),
+                whole,
+                "{rate} Hz in blocks of {block}"
+            );
+        }
+    }
+}
+
+#[test]
+fn one_pitch_frame_every_10_ms_in_time_order() {
+    let x = hum(16_000);
+    let frames = pitch(&analyze(&x, 16_000));
+    let expected = (x.len() - 1) / 160 + 1;
+    assert_eq!(frames.len(), expected);
+    for (k, p) in frames.iter().enumerate() {
+        assert_eq!(p.time.0, k as u64 * 160);
+    }
+}
+
+#[test]
+fn bad_samples_and_silence_do_not_break_it() {
+    // Nothing at all.
+    assert!(analyze(&[], 16_000).is_empty());
+    // NaN, infinities and absurd values in the middle of a hum.
+    let mut x = hum(16_000);
+    for (i, v) in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30]
+        .iter()
+        .enumerate()
+    {
+        x[20_000 + 100 * i] = *v;
+    }
+    let mut an = Analyzer::new(&AnalysisConfig::default(), 16_000).unwrap();
+    let mut ev = Vec::new();
+    an.process(&x, &mut ev);
+    an.finish(&mut ev);
+    assert_eq!(an.non_finite_samples(), 3);
+    assert!(fraction_within(&pitch(&ev), 1.4, 1.65, 20.0, |_| 220.0) > 0.9);
+    // DC only, and a clipped square wave.
+    let dc = vec![0.5f32; 32_000];
+    assert!(voiced_fraction(&pitch(&analyze(&dc, 16_000)), 0.0, 2.0) < 0.02);
+    let square: Vec<f32> = (0..32_000)
+        .map(|i| if (i / 40) % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let frames = pitch(&analyze(&square, 16_000));
+    assert_eq!(frames.len(), 200);
+}
+
+#[test]
+fn the_pitch_range_is_a_setting() {
+    let x = scene(
+        16_000,
+        2.0,
+        0.0003,
+        &[(0.5, voice(16_000, 1.0, 0.4, 0.05, 0.05, |_| 100.0))],
+        11,
+    );
+    let narrow = AnalysisConfig {
+        f0_min_hz: 150.0,
+        f0_max_hz: 600.0,
+        ..AnalysisConfig::default()
+    };
+    let frames = pitch(&analyze_blocks(&x, 16_000, 4096, &narrow));
+    assert!(frames.iter().all(|p| p.f0_hz.is_none_or(|f| f >= 140.0)));
+    let inverted = AnalysisConfig {
+        f0_min_hz: 500.0,
+        f0_max_hz: 400.0,
+        ..AnalysisConfig::default()
+    };
+    assert!(Analyzer::new(&inverted, 16_000).is_err());
+}
+
+#[test]
+fn the_bundled_demo_matches_its_ground_truth() {
+    // The demo's truth: 16 vocalisations (user and partner); every one is found.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo_session.wav");
+    let mut dec = attune::audio::decode::Decoder::open(path.as_ref(), Default::default()).unwrap();
+    let mut an = Analyzer::new(&AnalysisConfig::default(), dec.info().sample_rate_hz).unwrap();
+    let mut ev = Vec::new();
+    while let Some(b) = dec.next_block().unwrap() {
+        an.process(b, &mut ev);
+    }
+    an.finish(&mut ev);
+    let truth = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo_session.segments.csv"
+    ))
+    .unwrap();
+    let starts: Vec<f64> = truth
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let found = vocalisations(&ev);
+    assert_eq!(found.len(), starts.len(), "{found:?}");
+    for s in &starts {
+        assert!(
+            found.iter().any(|v| (v.start.secs() - s).abs() < 0.2),
+            "no vocalisation near {s}"
+        );
+    }
+}

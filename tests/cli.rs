@@ -1,0 +1,254 @@
+//! `attune analyze` as a researcher runs it: real files in, the documented files out.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{scene, voice};
+
+fn attune() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_attune"))
+}
+
+fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>]) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..channels[0].len() {
+        for ch in channels {
+            w.write_sample((ch[i].clamp(-1.0, 1.0) * 32767.0) as i16)
+                .unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+fn hum(rate: u32, f0: f64, secs: f64) -> Vec<f32> {
+    scene(
+        rate,
+        secs,
+        0.0005,
+        &[(0.5, voice(rate, 1.0, 0.4, 0.05, 0.05, move |_| f0))],
+        1,
+    )
+}
+
+fn summary(dir: &Path, name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(format!("{name}.summary.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn writes_the_documented_files_for_each_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+    write_wav(&a, 16_000, &[hum(16_000, 220.0, 2.0)]);
+    write_wav(&b, 44_100, &[hum(44_100, 330.0, 2.5)]);
+    let out = dir.path().join("out");
+    let status = attune()
+        .args(["analyze", "-q", "--out"])
+        .arg(&out)
+        .arg(&a)
+        .arg(&b)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for (name, secs, f0) in [("a", 2.0, 220.0), ("b", 2.5, 330.0)] {
+        let f0_csv = std::fs::read_to_string(out.join(format!("{name}.f0.csv"))).unwrap();
+        let mut lines = f0_csv.lines();
+        assert_eq!(lines.next(), Some("time_s,f0_hz,confidence"));
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+            .collect();
+        assert_eq!(rows.len(), (secs * 100.0) as usize);
+        for (k, r) in rows.iter().enumerate() {
+            assert!((r[0] - k as f64 * 0.01).abs() < 1e-9);
+            assert!((0.0..=1.0).contains(&r[2]));
+        }
+        let onsets = std::fs::read_to_string(out.join(format!("{name}.onsets.csv"))).unwrap();
+        assert_eq!(onsets.lines().next(), Some("time_s"));
+        assert_eq!(onsets.lines().count(), 2, "{onsets}");
+        let segments = std::fs::read_to_string(out.join(format!("{name}.segments.csv"))).unwrap();
+        assert!(segments.starts_with("start_s,end_s,speaker,"));
+        assert_eq!(segments.lines().count(), 2);
+        let s = summary(&out, name);
+        assert_eq!(s["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(s["settings"]["f0_min_hz"], 55.0);
+        let dur = s["statistics"]["duration_secs"].as_f64().unwrap();
+        assert!((dur - secs).abs() < secs * 0.01);
+        let median = s["statistics"]["f0_median_hz"].as_f64().unwrap();
+        assert!(common::cents(median, f0).abs() < 20.0, "{name}: {median}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for ext in ["f0.csv", "onsets.csv", "segments.csv", "summary.json"] {
+                let mode = std::fs::metadata(out.join(format!("{name}.{ext}")))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600, "{name}.{ext}");
+            }
+        }
+    }
+}
+
+#[test]
+fn folders_are_searched_recursively_and_jobs_can_be_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("in/child/deeper");
+    std::fs::create_dir_all(&sub).unwrap();
+    write_wav(
+        &dir.path().join("in/top.wav"),
+        16_000,
+        &[hum(16_000, 200.0, 1.6)],
+    );
+    write_wav(&sub.join("low.wav"), 16_000, &[hum(16_000, 150.0, 1.6)]);
+    std::fs::write(dir.path().join("in/notes.txt"), "not audio").unwrap();
+    let out = dir.path().join("out");
+    let flat = attune()
+        .args(["analyze", "-q", "--out"])
+        .arg(&out)
+        .arg(dir.path().join("in"))
+        .status()
+        .unwrap();
+    assert!(flat.success());
+    assert!(out.join("top.summary.json").exists());
+    assert!(!out.join("child__deeper__low.summary.json").exists());
+    let deep = attune()
+        .args(["analyze", "-q", "--recursive", "--jobs", "1", "--out"])
+        .arg(&out)
+        .arg(dir.path().join("in"))
+        .status()
+        .unwrap();
+    assert!(deep.success());
+    assert!(out.join("child__deeper__low.summary.json").exists());
+}
+
+#[test]
+fn bad_inputs_get_one_line_each_and_the_rest_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.wav");
+    write_wav(&good, 16_000, &[hum(16_000, 250.0, 2.0)]);
+    let out = dir.path().join("out");
+    let bad = [
+        fixture("empty.wav"),
+        fixture("header_only.wav"),
+        fixture("not_audio.wav"),
+        fixture("zero_rate.wav"),
+        fixture("many_channels.wav"),
+        fixture("random.bin"),
+        dir.path().join("missing.wav"),
+    ];
+    let output = attune()
+        .args(["analyze", "-q", "--out"])
+        .arg(&out)
+        .arg(&good)
+        .args(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(lines.len(), bad.len(), "{stderr}");
+    for path in &bad {
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(
+            lines.iter().any(|l| l.contains(name.as_ref())),
+            "no line for {name}: {stderr}"
+        );
+    }
+    assert!(summary(&out, "good")["statistics"]["vocalisations"].as_u64() == Some(1));
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_truncated_recording_keeps_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let status = attune()
+        .args(["analyze", "-q", "--out"])
+        .arg(&out)
+        .arg(fixture("truncated.wav"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dur = summary(&out, "truncated")["statistics"]["duration_secs"]
+        .as_f64()
+        .unwrap();
+    assert!((dur - 0.1).abs() < 0.005, "{dur}");
+}
+
+#[test]
+fn a_channel_can_be_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let stereo = dir.path().join("stereo.wav");
+    write_wav(
+        &stereo,
+        48_000,
+        &[hum(48_000, 200.0, 2.0), hum(48_000, 300.0, 2.0)],
+    );
+    let out = dir.path().join("out");
+    for (ch, f0) in [("1", 200.0), ("2", 300.0)] {
+        let status = attune()
+            .args(["analyze", "-q", "--channel", ch, "--out"])
+            .arg(&out)
+            .arg(&stereo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let median = summary(&out, "stereo")["statistics"]["f0_median_hz"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            common::cents(median, f0).abs() < 20.0,
+            "channel {ch}: {median}"
+        );
+    }
+    let output = attune()
+        .args(["analyze", "-q", "--channel", "3", "--out"])
+        .arg(&out)
+        .arg(&stereo)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("channel 3 requested but the file has 2 channel"));
+}
+
+#[test]
+fn settings_are_checked_and_help_is_given() {
+    let output = attune().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("analyze"));
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("x.wav");
+    write_wav(&wav, 16_000, &[hum(16_000, 200.0, 1.0)]);
+    let output = attune()
+        .args(["analyze", "--f0-min", "500", "--f0-max", "400", "--out"])
+        .arg(dir.path())
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pitch range"));
+}

@@ -1,0 +1,79 @@
+//! After construction and warm-up, `Analyzer::process` allocates nothing, so it can run next to
+//! the audio callback. Runs in the (debug) test profile, where `assert_no_alloc` is active.
+
+mod common;
+
+use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
+use attune::analysis::Analyzer;
+use attune::config::AnalysisConfig;
+use attune::events::Event;
+use common::{burst, scene, voice};
+
+#[global_allocator]
+static ALLOCATOR: AllocDisabler = AllocDisabler;
+
+fn varied_signal(rate: u32, secs: f64, seed: u64) -> Vec<f32> {
+    let mut parts = Vec::new();
+    let mut t = 0.2;
+    let mut k = 0u64;
+    while t + 1.2 < secs {
+        parts.push((
+            t,
+            voice(rate, 0.6, 0.4, 0.05, 0.05, move |s| {
+                180.0 + 60.0 * k as f64 + 150.0 * s
+            }),
+        ));
+        parts.push((t + 0.7, burst(rate, 0.1, 0.3, 0.02, seed + k)));
+        t += 1.2;
+        k = (k + 1) % 5;
+    }
+    let mut x = scene(rate, secs, 0.001, &parts, seed);
+    // Silence and invalid samples too.
+    let n = x.len();
+    x[n / 2..n / 2 + rate as usize / 4].fill(0.0);
+    x[n / 3] = f32::NAN;
+    x[n / 3 + 10] = f32::INFINITY;
+    x
+}
+
+#[test]
+fn process_allocates_nothing_after_warm_up() {
+    for &rate in &[16_000u32, 48_000, 44_100] {
+        let mut an = Analyzer::new(&AnalysisConfig::default(), rate).unwrap();
+        let mut events: Vec<Event> = Vec::with_capacity(10_000);
+        let warm_up = varied_signal(rate, 2.0, 1);
+        an.process(&warm_up, &mut events);
+        events.clear();
+        let signal = varied_signal(rate, 5.0, 2);
+        let mut produced = 0usize;
+        reset_violation_count();
+        assert_no_alloc(|| {
+            for block in signal.chunks(480) {
+                an.process(block, &mut events);
+                produced += events.len();
+                events.clear();
+            }
+            for block in signal[..rate as usize].chunks(1) {
+                an.process(block, &mut events);
+                produced += events.len();
+                events.clear();
+            }
+        });
+        assert_eq!(
+            violation_count(),
+            0,
+            "{rate} Hz: allocations in Analyzer::process"
+        );
+        // It really ran: 6 s of audio gives 600 pitch frames and more.
+        assert!(produced >= 600, "{rate} Hz: {produced} events");
+    }
+}
+
+#[test]
+fn the_checker_does_see_allocations() {
+    // The control for the test above: the same harness reports an allocation when there is one.
+    reset_violation_count();
+    let v = assert_no_alloc(|| vec![1u8; 64]);
+    assert_eq!(v.len(), 64);
+    assert!(violation_count() > 0);
+}
