@@ -1,0 +1,141 @@
+//! Decoding every supported format, and a clear error for every kind of bad file.
+
+use std::path::PathBuf;
+
+use attune::audio::decode::{ChannelSelect, DecodeError, Decoder};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Decodes the whole file: (samples, rate, channels, codec).
+fn decode(
+    name: &str,
+    channel: ChannelSelect,
+) -> Result<(Vec<f32>, u32, usize, String), DecodeError> {
+    let mut d = Decoder::open(&fixture(name), channel)?;
+    let (rate, channels, codec) = (
+        d.info().sample_rate_hz,
+        d.info().channels,
+        d.info().codec.clone(),
+    );
+    let mut all = Vec::new();
+    while let Some(b) = d.next_block()? {
+        all.extend_from_slice(b);
+    }
+    assert_eq!(d.samples_read(), all.len() as u64);
+    Ok((all, rate, channels, codec))
+}
+
+/// Frequency from rising zero crossings over the middle of the signal.
+fn frequency(x: &[f32], rate: u32) -> f64 {
+    let mid = &x[x.len() / 5..x.len() * 4 / 5];
+    let crossings: Vec<usize> = (1..mid.len())
+        .filter(|&i| mid[i - 1] < 0.0 && mid[i] >= 0.0)
+        .collect();
+    let span = (crossings[crossings.len() - 1] - crossings[0]) as f64;
+    (crossings.len() - 1) as f64 * f64::from(rate) / span
+}
+
+#[test]
+fn every_supported_format_decodes_to_the_right_tone() {
+    let cases = [
+        ("wav_u8.wav", 16_000, 0.5, "pcm_u8"),
+        ("wav_s24.wav", 44_100, 0.5, "pcm_s24le"),
+        ("wav_s32.wav", 96_000, 0.3, "pcm_s32le"),
+        ("wav_f32.wav", 48_000, 0.5, "pcm_f32le"),
+        ("wav_f64.wav", 22_050, 0.5, "pcm_f64le"),
+        ("tone.flac", 44_100, 0.8, "flac"),
+        ("tone.mp3", 44_100, 0.8, "mp3"),
+        ("tone.ogg", 44_100, 0.8, "vorbis"),
+        ("tone.m4a", 44_100, 0.8, "aac"),
+        ("video.mp4", 44_100, 0.8, "aac"),
+    ];
+    for (name, rate, secs, codec) in cases {
+        let (x, r, ch, c) =
+            decode(name, ChannelSelect::Downmix).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r, rate, "{name}");
+        assert_eq!(ch, 1, "{name}");
+        assert_eq!(c, codec, "{name}");
+        let dur = x.len() as f64 / f64::from(r);
+        // Lossy codecs add priming samples; allow 5 %.
+        assert!((dur - secs).abs() <= secs * 0.05 + 0.03, "{name}: {dur} s");
+        let f = frequency(&x, r);
+        assert!((f / 440.0 - 1.0).abs() < 0.02, "{name}: {f} Hz");
+        assert!(x.iter().all(|v| v.is_finite() && v.abs() <= 1.0), "{name}");
+    }
+}
+
+#[test]
+fn a_channel_is_chosen_by_index_or_mixed_down() {
+    let (left, rate, channels, _) =
+        decode("wav_s16_stereo.wav", ChannelSelect::Channel(0)).unwrap();
+    assert_eq!((rate, channels), (8_000, 2));
+    assert!((frequency(&left, rate) / 440.0 - 1.0).abs() < 0.02);
+    let (right, ..) = decode("wav_s16_stereo.wav", ChannelSelect::Channel(1)).unwrap();
+    assert!((frequency(&right, rate) / 660.0 - 1.0).abs() < 0.02);
+    let (mix, ..) = decode("wav_s16_stereo.wav", ChannelSelect::Downmix).unwrap();
+    for i in 0..mix.len() {
+        assert!((mix[i] - (left[i] + right[i]) / 2.0).abs() < 1e-6);
+    }
+    match decode("wav_s16_stereo.wav", ChannelSelect::Channel(2)) {
+        Err(DecodeError::ChannelOutOfRange {
+            requested: 3,
+            available: 2,
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn bad_files_give_the_matching_error() {
+    let expect = |name: &str, ok: fn(&DecodeError) -> bool| {
+        let err = decode(name, ChannelSelect::Downmix)
+            .err()
+            .unwrap_or_else(|| panic!("{name} decoded"));
+        assert!(ok(&err), "{name}: {err:?}");
+        // One short sentence.
+        assert!(!err.to_string().contains('\n'));
+    };
+    expect("empty.wav", |e| matches!(e, DecodeError::Empty));
+    expect("header_only.wav", |e| matches!(e, DecodeError::Empty));
+    expect("not_audio.wav", |e| {
+        matches!(e, DecodeError::UnsupportedFormat)
+    });
+    expect("random.bin", |e| {
+        matches!(e, DecodeError::UnsupportedFormat)
+    });
+    expect("zero_rate.wav", |e| {
+        matches!(e, DecodeError::Corrupt(_) | DecodeError::InvalidHeader(_))
+    });
+    expect("many_channels.wav", |e| {
+        matches!(e, DecodeError::Corrupt(_) | DecodeError::InvalidHeader(_))
+    });
+    expect("no_such_file.wav", |e| matches!(e, DecodeError::Io(_)));
+    expect("", |e| matches!(e, DecodeError::Io(_)));
+}
+
+#[test]
+fn a_truncated_file_ends_where_its_data_ends() {
+    let (x, rate, ..) = decode("truncated.wav", ChannelSelect::Downmix).unwrap();
+    assert_eq!(rate, 16_000);
+    assert_eq!(x.len(), 1_600);
+}
+
+#[test]
+fn bytes_in_memory_decode_like_files() {
+    let bytes = std::fs::read(fixture("tone.flac")).unwrap();
+    let mut d = Decoder::from_bytes(bytes, Some("flac"), ChannelSelect::Downmix).unwrap();
+    let mut n = 0;
+    while let Some(b) = d.next_block().unwrap() {
+        n += b.len();
+    }
+    assert_eq!(n, d.samples_read() as usize);
+    assert!(n > 30_000);
+    assert!(matches!(
+        Decoder::from_bytes(Vec::new(), None, ChannelSelect::Downmix),
+        Err(DecodeError::Empty)
+    ));
+}
