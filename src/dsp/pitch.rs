@@ -65,6 +65,8 @@ pub struct PitchAnalyzer {
     fft_len: usize,
     forward: Arc<dyn RealToComplex<f32>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
+    /// The current frame with its mean removed.
+    centred: Vec<f32>,
     buf_a: Vec<f32>,
     buf_b: Vec<f32>,
     spec_a: Vec<Complex<f32>>,
@@ -74,6 +76,7 @@ pub struct PitchAnalyzer {
     corr: Vec<f32>,
     cum_energy: Vec<f64>,
     periodicity: Vec<f32>,
+    denominators: Vec<f32>,
     /// A small bonus per octave of higher f0, so that among equal peaks the shortest period wins.
     octave_bonus: f32,
 }
@@ -98,6 +101,7 @@ impl PitchAnalyzer {
             tau_min,
             tau_max,
             fft_len,
+            centred: vec![0.0; window_len + tau_max],
             buf_a: forward.make_input_vec(),
             buf_b: forward.make_input_vec(),
             spec_a: forward.make_output_vec(),
@@ -109,6 +113,7 @@ impl PitchAnalyzer {
             scratch_inv,
             cum_energy: vec![0.0; window_len + tau_max + 1],
             periodicity: vec![0.0; tau_max + 2],
+            denominators: vec![0.0; tau_max + 2],
             octave_bonus: 0.01,
         }
     }
@@ -156,16 +161,18 @@ impl PitchAnalyzer {
         }
         let frame = &frame[..len];
         // Remove the frame's mean: a DC offset would look periodic at every lag.
-        let mean = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / len as f64;
-        let mean = mean as f32;
+        let mean = (frame.iter().map(|&v| f64::from(v)).sum::<f64>() / len as f64) as f32;
         self.cum_energy[0] = 0.0;
-        for (i, &v) in frame.iter().enumerate() {
-            let v = v - mean;
-            self.buf_b[i] = v;
-            self.cum_energy[i + 1] = self.cum_energy[i] + f64::from(v) * f64::from(v);
+        let mut acc = 0f64;
+        for (i, (&v, c)) in frame.iter().zip(self.centred.iter_mut()).enumerate() {
+            *c = v - mean;
+            acc += f64::from(*c) * f64::from(*c);
+            self.cum_energy[i + 1] = acc;
         }
+        // The FFTs use their inputs as scratch: they get copies, `centred` stays intact.
+        self.buf_b[..len].copy_from_slice(&self.centred);
         self.buf_b[len..].fill(0.0);
-        self.buf_a[..self.window_len].copy_from_slice(&self.buf_b[..self.window_len]);
+        self.buf_a[..self.window_len].copy_from_slice(&self.centred[..self.window_len]);
         self.buf_a[self.window_len..].fill(0.0);
 
         out.level_db = self.level_db(frame);
@@ -202,16 +209,23 @@ impl PitchAnalyzer {
         {
             return out;
         }
-        let scale = 1.0 / self.fft_len as f64;
+        let scale = 2.0 / self.fft_len as f32;
         let w = self.window_len;
-        for tau in (self.tau_min - 1)..=(self.tau_max).min(self.periodicity.len() - 1) {
-            let e_tau = self.cum_energy[tau + w] - self.cum_energy[tau];
-            let denom = e0 + e_tau;
-            self.periodicity[tau] = if denom > 1e-12 {
-                (2.0 * f64::from(self.corr[tau]) * scale / denom) as f32
-            } else {
-                0.0
-            };
+        let (lo, hi) = (
+            self.tau_min - 1,
+            self.tau_max.min(self.periodicity.len() - 1),
+        );
+        // Denominators first (a cheap pass over the prefix sums), then one division per lag in
+        // a loop the compiler can vectorise.
+        for tau in lo..=hi {
+            self.denominators[tau] = (e0 + self.cum_energy[tau + w] - self.cum_energy[tau]) as f32;
+        }
+        for ((p, &r), &d) in self.periodicity[lo..=hi]
+            .iter_mut()
+            .zip(&self.corr[lo..=hi])
+            .zip(&self.denominators[lo..=hi])
+        {
+            *p = if d > 1e-12 { r * scale / d } else { 0.0 };
         }
         self.pick_candidates(&mut out);
         // The best few clearly periodic candidates are the ones the tracker ends up choosing.
@@ -226,7 +240,7 @@ impl PitchAnalyzer {
 
     /// Re-estimates a candidate's f0 over a short window (2.5 periods) centred on the frame:
     /// the long window the lowest voices need smears fast glides and squeals, and is centred
-    /// exactly only for one lag. Uses the frame kept in `buf_b`.
+    /// exactly only for one lag. Uses the frame kept in `centred`.
     fn refine(&self, f0_hz: f32) -> f32 {
         let tau = self.sample_rate_hz / f64::from(f0_hz);
         let len = self.frame_len();
@@ -242,17 +256,15 @@ impl PitchAnalyzer {
                 return f0_hz;
             }
             let start = mid - span / 2;
-            let (a, b) = (
-                &self.buf_b[start..start + win],
-                &self.buf_b[start + t..start + t + win],
-            );
-            let (mut diff, mut energy) = (0f32, 0f32);
-            for (&x, &y) in a.iter().zip(b) {
-                diff += (x - y) * (x - y);
-                energy += x * x + y * y;
-            }
+            // Σ(x - y)² = Σx² + Σy² - 2Σxy; the energies come from the prefix sums.
+            let energy = (self.cum_energy[start + win] - self.cum_energy[start])
+                + (self.cum_energy[start + t + win] - self.cum_energy[start + t]);
+            let cross = f64::from(dot(
+                &self.centred[start..start + win],
+                &self.centred[start + t..start + t + win],
+            ));
             *dk = if energy > 0.0 {
-                f64::from(diff / energy)
+                ((energy - 2.0 * cross) / energy).max(0.0)
             } else {
                 1.0
             };
@@ -341,6 +353,20 @@ impl PitchAnalyzer {
         let n = out.n_candidates;
         out.candidates[..n].sort_unstable_by(|a, b| rank(b).total_cmp(&rank(a)));
     }
+}
+
+/// Dot product in eight independent lanes, so the compiler can use SIMD.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
