@@ -71,8 +71,9 @@ impl Analyzer {
         self.core.finish(events);
     }
 
-    /// How long after a sound its pitch frame is emitted (s): half a frame plus the tracker's
-    /// lookahead.
+    /// How long after a sound its pitch frame is emitted (s): the part of the analysis frame
+    /// after its centre plus the tracker's lookahead (plus up to one 20 ms resampling chunk
+    /// when the input is not at 16 kHz). Onsets are confirmed a few frames later still.
     pub fn delay_secs(&self) -> f64 {
         (self.core.frame_len - self.core.centre_offset + self.core.tracker.lag_frames() * HOP_LEN)
             as f64

@@ -66,7 +66,6 @@ pub struct VocalTracker {
     /// Start of the current voiced run and its length.
     run_start: Option<u64>,
     run_len: u32,
-    last_voiced: Option<u64>,
     last_onset: Option<u64>,
     /// Dip tracking inside continuous voicing.
     peak_since_onset_db: f32,
@@ -83,7 +82,6 @@ impl VocalTracker {
             history: [FrameInfo::default(); HISTORY],
             run_start: None,
             run_len: 0,
-            last_voiced: None,
             last_onset: None,
             peak_since_onset_db: f32::MIN,
             dip: None,
@@ -100,7 +98,7 @@ impl VocalTracker {
     pub fn push_frame(&mut self, frame: FrameInfo, events: &mut Vec<Event>) {
         let j = frame.index;
         self.history[(j % HISTORY as u64) as usize] = frame;
-        let Some(_) = frame.f0_hz else {
+        if frame.f0_hz.is_none() {
             self.run_start = None;
             self.run_len = 0;
             if let Some(open) = &self.open {
@@ -109,12 +107,11 @@ impl VocalTracker {
                 }
             }
             return;
-        };
+        }
         if self.run_start.is_none() {
             self.run_start = Some(j);
         }
         self.run_len += 1;
-        self.last_voiced = Some(j);
         let run_start = self.run_start.unwrap_or(j);
         if self.run_len < MIN_RUN_FRAMES {
             return;
@@ -215,7 +212,7 @@ impl VocalTracker {
         });
         if let Some(open) = &mut self.open {
             if open.onsets > 0 {
-                let ioi = (frame - open.last_onset) as f64 * HOP_LEN as f64 / 16_000.0;
+                let ioi = (frame - open.last_onset) as f64 * crate::config::HOP_SECS;
                 open.ioi_sum += ioi;
                 open.ioi_sq_sum += ioi * ioi;
             } else {
@@ -256,7 +253,8 @@ impl VocalTracker {
             return;
         };
         for i in open.committed..=index {
-            if i < open.committed || i + HISTORY as u64 <= index {
+            // Frames older than the history cannot be read back (only after a long gap).
+            if i + HISTORY as u64 <= index {
                 continue;
             }
             let f = *self.at(i);
