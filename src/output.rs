@@ -83,6 +83,32 @@ pub struct FileStatistics {
     pub skipped_packets: u64,
 }
 
+impl FileStatistics {
+    /// Rounds to the precision the measures have (ms, 0.1 %, 0.01 Hz), so the JSON reads cleanly.
+    fn round_for_reading(&mut self) {
+        let r = |x: f64, digits: i32| {
+            let k = 10f64.powi(digits);
+            (x * k).round() / k
+        };
+        let rf = |x: f32| (x * 100.0).round() / 100.0;
+        self.duration_secs = r(self.duration_secs, 3);
+        self.voiced_fraction = r(self.voiced_fraction, 4);
+        self.f0_median_hz = self.f0_median_hz.map(rf);
+        self.f0_p5_hz = self.f0_p5_hz.map(rf);
+        self.f0_p95_hz = self.f0_p95_hz.map(rf);
+        self.f0_range_semitones = self.f0_range_semitones.map(rf);
+        self.vocal_time_secs = r(self.vocal_time_secs, 3);
+        self.vocal_time_fraction = r(self.vocal_time_fraction, 4);
+        self.mean_vocalisation_secs = self.mean_vocalisation_secs.map(|x| r(x, 3));
+        self.vocalisations_per_minute = r(self.vocalisations_per_minute, 2);
+        self.mean_syllables_per_vocalisation =
+            self.mean_syllables_per_vocalisation.map(|x| r(x, 2));
+        self.median_syllable_rate_hz = self.median_syllable_rate_hz.map(|x| r(x, 2));
+        self.mean_regularity = self.mean_regularity.map(|x| r(x, 3));
+        self.mean_level_dbfs = self.mean_level_dbfs.map(|x| r(x, 1));
+    }
+}
+
 /// Everything `NAME.summary.json` holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -262,6 +288,7 @@ impl AnalysisWriter {
         });
         s.non_finite_samples = non_finite_samples;
         s.skipped_packets = skipped_packets;
+        s.round_for_reading();
 
         let mut outputs = Vec::new();
         for csv in [self.f0, self.onsets, self.segments] {
