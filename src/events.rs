@@ -68,3 +68,29 @@ pub enum Event {
     /// A vocalisation ended; its measures.
     Vocalisation(Vocalisation),
 }
+
+impl Event {
+    /// The time the event refers to: a frame's centre, an onset, a start, a vocalisation's end.
+    pub fn time(&self) -> SampleTime {
+        match self {
+            Event::Pitch(p) => p.time,
+            Event::Onset { time } | Event::VocalisationStart { time } => *time,
+            Event::Vocalisation(v) => v.end,
+        }
+    }
+
+    /// The same event `by` samples later (a live session continued by a new Analyzer).
+    pub fn shifted(self, by: u64) -> Self {
+        let s = |t: SampleTime| SampleTime(t.0 + by);
+        match self {
+            Event::Pitch(p) => Event::Pitch(PitchFrame { time: s(p.time), ..p }),
+            Event::Onset { time } => Event::Onset { time: s(time) },
+            Event::VocalisationStart { time } => Event::VocalisationStart { time: s(time) },
+            Event::Vocalisation(v) => Event::Vocalisation(Vocalisation {
+                start: s(v.start),
+                end: s(v.end),
+                ..v
+            }),
+        }
+    }
+}

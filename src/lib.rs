@@ -22,10 +22,14 @@
 //! - [`cli`]: the command-line entry points.
 
 pub mod analysis;
+pub mod app;
 pub mod audio;
 pub mod cli;
 pub mod config;
 pub mod dsp;
 pub mod events;
+pub mod headless;
+pub mod live;
 pub mod output;
+pub mod session;
 pub mod time;

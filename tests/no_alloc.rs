@@ -77,3 +77,60 @@ fn the_checker_does_see_allocations() {
     assert_eq!(v.len(), 64);
     assert!(violation_count() > 0);
 }
+
+#[test]
+fn the_capture_callback_and_a_warm_analyzer_allocate_nothing() {
+    use attune::audio::capture::{source_rings, CaptureCallback, ChannelRoute};
+    use ringbuf::traits::Consumer;
+    use std::time::Duration;
+
+    // What the cpal callback does, for the sample formats devices deliver, then what the
+    // analysis thread does with the samples: all under the allocation checker.
+    let rate = 48_000u32;
+    let (input, mut output) = source_rings(rate, "test device".into(), 2);
+    let mut callback = CaptureCallback::new(input, 2, ChannelRoute::Downmix);
+    let mut an = Analyzer::new(&AnalysisConfig::live(), rate).unwrap();
+    let mut events: Vec<Event> = Vec::with_capacity(10_000);
+    let signal = varied_signal(rate, 4.0, 3);
+    let stereo_f32: Vec<f32> = signal.iter().flat_map(|&x| [x, x * 0.5]).collect();
+    let stereo_i16: Vec<i16> = stereo_f32
+        .iter()
+        .map(|&x| (x.clamp(-1.0, 1.0) * 32767.0) as i16)
+        .collect();
+    let mut block = vec![0.0f32; 4096];
+    // Warm-up outside the checker.
+    callback.process::<f32>(&stereo_f32[..9600], Duration::from_millis(3));
+    loop {
+        let n = output.audio.pop_slice(&mut block);
+        if n == 0 {
+            break;
+        }
+        an.process(&block[..n], &mut events);
+    }
+    events.clear();
+
+    let mut produced = 0usize;
+    let mut popped = 0usize;
+    reset_violation_count();
+    assert_no_alloc(|| {
+        for (f, i) in stereo_f32.chunks(480).zip(stereo_i16.chunks(480)) {
+            callback.process::<f32>(f, Duration::from_millis(3));
+            callback.process::<i16>(i, Duration::from_millis(3));
+            while output.stamps.try_pop().is_some() {}
+            loop {
+                let n = output.audio.pop_slice(&mut block);
+                if n == 0 {
+                    break;
+                }
+                popped += n;
+                an.process(&block[..n], &mut events);
+                produced += events.len();
+                events.clear();
+            }
+        }
+    });
+    assert_eq!(violation_count(), 0, "allocations in the callback or the Analyzer");
+    // Both formats went through: 2 x 4 s at 48 kHz, and the analysis kept up.
+    assert_eq!(popped, 2 * signal.len());
+    assert!(produced >= 700, "{produced} events");
+}

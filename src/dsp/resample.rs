@@ -104,6 +104,10 @@ impl StreamResampler {
                 self.run_chunk(sink, u64::MAX);
             }
         }
+        // At the analysis rate nothing needs buffering: pass the block on now (live latency).
+        if self.inner.is_none() && self.input_len > 0 {
+            self.run_chunk(sink, u64::MAX);
+        }
     }
 
     /// Pushes out what is buffered, so that the output holds exactly as many samples as the

@@ -80,3 +80,77 @@ pub fn burst(rate: u32, secs: f64, peak: f64, decay: f64, seed: u64) -> Vec<f64>
 pub fn cents(a: f64, b: f64) -> f64 {
     1200.0 * (a / b).log2()
 }
+
+/// A CSV file's numeric columns (header skipped).
+pub fn read_csv(path: &std::path::Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap_or(f64::NAN)).collect())
+        .collect()
+}
+
+/// The demo session's true f0 every 10 ms, both voices (0 = unvoiced).
+pub fn demo_f0_truth() -> Vec<f64> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let user = read_csv(&dir.join("demo_session.f0.csv"));
+    let partner = read_csv(&dir.join("demo_session.partner.f0.csv"));
+    user.iter().zip(&partner).map(|(u, p)| u[1].max(p[1])).collect()
+}
+
+/// The demo session's true onsets (s).
+pub fn demo_onsets_truth() -> Vec<f64> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    read_csv(&dir.join("demo_session.onsets.csv")).iter().map(|r| r[0]).collect()
+}
+
+/// Raw pitch accuracy: of the truth's voiced frames in `[from_s, to_s)`, the fraction whose
+/// estimate (`time_s,f0_hz` rows; the truth's time t is looked up at t + `offset_s`) is voiced
+/// and within 50 cents.
+pub fn raw_pitch_accuracy(truth: &[f64], est: &[Vec<f64>], offset_s: f64, from_s: f64, to_s: f64) -> f64 {
+    let (mut voiced, mut hit) = (0usize, 0usize);
+    for (i, &f) in truth.iter().enumerate() {
+        let t = i as f64 * 0.01;
+        if f <= 0.0 || t < from_s || t >= to_s {
+            continue;
+        }
+        voiced += 1;
+        let j = ((t + offset_s) / 0.01).round();
+        if j < 0.0 {
+            continue;
+        }
+        if let Some(row) = est.get(j as usize) {
+            if row[1] > 0.0 && cents(row[1], f).abs() <= 50.0 {
+                hit += 1;
+            }
+        }
+    }
+    hit as f64 / voiced.max(1) as f64
+}
+
+/// Onset F-measure with ±`tol_s`, each truth onset matched at most once; truth onsets in
+/// `[from_s, to_s)` only, estimates shifted back by `offset_s`.
+pub fn onset_f_measure(truth: &[f64], est: &[f64], offset_s: f64, from_s: f64, to_s: f64, tol_s: f64) -> f64 {
+    let truth: Vec<f64> = truth.iter().copied().filter(|&t| t >= from_s && t < to_s).collect();
+    let est: Vec<f64> = est
+        .iter()
+        .map(|&e| e - offset_s)
+        .filter(|&e| e >= from_s - tol_s && e < to_s)
+        .collect();
+    let mut used = vec![false; est.len()];
+    let mut matched = 0usize;
+    for &t in &truth {
+        if let Some(k) = (0..est.len()).find(|&k| !used[k] && (est[k] - t).abs() <= tol_s) {
+            used[k] = true;
+            matched += 1;
+        }
+    }
+    let p = matched as f64 / est.len().max(1) as f64;
+    let r = matched as f64 / truth.len().max(1) as f64;
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
+}

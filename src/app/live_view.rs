@@ -1,0 +1,212 @@
+//! The live screen: the turn cue, the pitch ribbon with its beats, the mirror card. Each view
+//! borrows the model and draws; none changes it. UI thread.
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2};
+
+use super::state::{LiveModel, MirrorCard, TurnCue, RIBBON_SECS};
+use super::theme::Palette;
+
+/// Level (dBFS) drawn with the thinnest and the thickest ribbon.
+const QUIET_DBFS: f32 = -60.0;
+const LOUD_DBFS: f32 = -10.0;
+const RIBBON_MIN_WIDTH: f32 = 3.0;
+const RIBBON_MAX_WIDTH: f32 = 18.0;
+
+/// The big cue at the top: listening, your turn (with the pause timer), quiet.
+pub fn turn_cue_ui(ui: &mut Ui, cue: TurnCue, pal: &Palette) {
+    let (word, colour, timer) = match cue {
+        TurnCue::Waiting => ("Waiting for a sound", pal.muted, None),
+        TurnCue::Listening => ("Listening", pal.voice, None),
+        TurnCue::YourTurn { pause_secs } => ("Your turn", pal.turn, Some(pause_secs)),
+        TurnCue::Quiet { pause_secs } => ("Quiet", pal.muted, Some(pause_secs)),
+    };
+    ui.horizontal(|ui| {
+        let (dot, _) = ui.allocate_exact_size(Vec2::splat(44.0), Sense::hover());
+        ui.painter().circle_filled(dot.center(), 18.0, colour);
+        ui.label(RichText::new(word).size(52.0).strong().color(colour));
+        if let Some(p) = timer {
+            ui.add_space(24.0);
+            ui.label(
+                RichText::new(format!("{p:.1} s"))
+                    .size(40.0)
+                    .color(pal.muted)
+                    .monospace(),
+            )
+            .on_hover_text("Time since the last sound");
+        }
+    });
+}
+
+fn semitones(f0_hz: f64, ref_hz: f64) -> f64 {
+    12.0 * (f0_hz / ref_hz).log2()
+}
+
+fn width_for(level_dbfs: f32) -> f32 {
+    let x = ((level_dbfs - QUIET_DBFS) / (LOUD_DBFS - QUIET_DBFS)).clamp(0.0, 1.0);
+    RIBBON_MIN_WIDTH + x * (RIBBON_MAX_WIDTH - RIBBON_MIN_WIDTH)
+}
+
+/// The pitch ribbon for the last 10 s on a semitone scale between the person's range, its
+/// thickness the loudness; beats (onsets) as dots along the bottom with the syllable rate.
+pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &Palette) {
+    let size = Vec2::new(ui.available_width(), ui.available_height().max(160.0));
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let painter = ui.painter_at(rect);
+    let beats_h = 36.0;
+    let plot = Rect::from_min_max(rect.min, Pos2::new(rect.max.x, rect.max.y - beats_h));
+    let (lo_hz, hi_hz) = f0_range_hz;
+    let span_st = semitones(hi_hz, lo_hz).max(1.0);
+    let now = model.now_secs;
+    let x_of = |t: f64| plot.max.x - ((now - t) / RIBBON_SECS) as f32 * plot.width();
+    let y_of = |f: f64| {
+        let st = semitones(f.clamp(lo_hz, hi_hz), lo_hz);
+        plot.max.y - (st / span_st) as f32 * plot.height()
+    };
+
+    // Octave lines, labelled in Hz, faint.
+    let mut f = lo_hz;
+    while f <= hi_hz * 1.001 {
+        let y = y_of(f);
+        painter.hline(plot.x_range(), y, Stroke::new(1.0, pal.grid));
+        painter.text(
+            Pos2::new(plot.min.x + 4.0, y - 2.0),
+            Align2::LEFT_BOTTOM,
+            format!("{f:.0} Hz"),
+            FontId::proportional(13.0),
+            pal.muted,
+        );
+        f *= 2.0;
+    }
+
+    // The contour: voiced frames joined; the vocalisation in progress in full colour.
+    let current_from = model.vocalising_since.unwrap_or(f64::INFINITY);
+    let mut prev: Option<(Pos2, f64)> = None;
+    for p in model.pitch.iter().filter(|p| p.t_secs >= now - RIBBON_SECS) {
+        let Some(f0) = p.f0_hz else {
+            prev = None;
+            continue;
+        };
+        let pos = Pos2::new(x_of(p.t_secs), y_of(f64::from(f0)));
+        let colour = if p.t_secs >= current_from {
+            pal.voice
+        } else {
+            pal.voice_past
+        };
+        let w = width_for(p.level_dbfs);
+        match prev {
+            Some((q, t)) if p.t_secs - t < 0.035 => {
+                painter.line_segment([q, pos], Stroke::new(w, colour));
+            }
+            _ => {
+                painter.circle_filled(pos, w / 2.0, colour);
+            }
+        }
+        prev = Some((pos, p.t_secs));
+    }
+    // Where "now" is.
+    painter.vline(plot.max.x - 1.0, plot.y_range(), Stroke::new(2.0, pal.grid));
+
+    // Beats.
+    let beat_y = rect.max.y - beats_h / 2.0;
+    for &o in model.onsets.iter().filter(|&&o| o >= now - RIBBON_SECS) {
+        painter.circle_filled(Pos2::new(x_of(o), beat_y), 7.0, pal.beat);
+    }
+    if let Some(rate) = model.syllable_rate_hz() {
+        painter.text(
+            Pos2::new(rect.max.x - 8.0, beat_y),
+            Align2::RIGHT_CENTER,
+            format!("{rate:.1} beats/s"),
+            FontId::proportional(20.0),
+            pal.beat,
+        );
+    }
+}
+
+/// The shape of the person's last sound, big enough to echo: its contour normalised to its own
+/// range, its length, its beats.
+pub fn mirror_card_ui(ui: &mut Ui, card: Option<&MirrorCard>, pal: &Palette) {
+    egui::Frame::new()
+        .fill(pal.card_bg)
+        .corner_radius(12.0)
+        .inner_margin(14.0)
+        .show(ui, |ui| {
+            ui.label(RichText::new("Last sound").size(22.0).color(pal.muted));
+            let Some(card) = card else {
+                ui.add_space(8.0);
+                ui.label(RichText::new("No sound yet").size(18.0).color(pal.muted));
+                return;
+            };
+            let size = Vec2::new(ui.available_width(), 150.0);
+            let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+            draw_card_contour(ui, rect, card, pal);
+            ui.add_space(6.0);
+            let mut line = format!("{:.1} s", card.duration_secs);
+            if card.f0_median_hz > 0.0 {
+                line.push_str(&format!("  ·  {:.0} Hz", card.f0_median_hz));
+            }
+            if card.beats.len() > 1 {
+                line.push_str(&format!("  ·  {} beats", card.beats.len()));
+            }
+            ui.label(RichText::new(line).size(24.0).color(pal.text));
+        });
+}
+
+fn draw_card_contour(ui: &Ui, rect: Rect, card: &MirrorCard, pal: &Palette) {
+    let painter = ui.painter_at(rect);
+    let dur = card.duration_secs.max(0.05);
+    let x_of = |t: f64| rect.min.x + (t / dur) as f32 * rect.width();
+    let beat_y = rect.max.y - 8.0;
+    for &b in &card.beats {
+        painter.circle_filled(Pos2::new(x_of(b), beat_y), 6.0, pal.beat);
+    }
+    if card.contour.is_empty() {
+        return;
+    }
+    let st: Vec<f64> = card
+        .contour
+        .iter()
+        .map(|&(_, f)| 12.0 * f64::from(f).log2())
+        .collect();
+    let lo = st.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = st.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // At least 6 semitones tall, so a steady hum looks steady, not jagged.
+    let mid = (lo + hi) / 2.0;
+    let half = ((hi - lo) / 2.0).max(3.0);
+    let plot_h = rect.height() - 24.0;
+    let y_of = |s: f64| rect.min.y + 4.0 + ((mid + half - s) / (2.0 * half)) as f32 * plot_h;
+    let points: Vec<Pos2> = card
+        .contour
+        .iter()
+        .zip(&st)
+        .map(|(&(t, _), &s)| Pos2::new(x_of(t), y_of(s)))
+        .collect();
+    let stroke = Stroke::new(8.0, pal.voice);
+    let mut run: Vec<Pos2> = Vec::new();
+    let mut last_t = f64::NEG_INFINITY;
+    for (p, &(t, _)) in points.iter().zip(&card.contour) {
+        if t - last_t > 0.06 && !run.is_empty() {
+            draw_run(&painter, &run, stroke);
+            run.clear();
+        }
+        run.push(*p);
+        last_t = t;
+    }
+    draw_run(&painter, &run, stroke);
+}
+
+fn draw_run(painter: &egui::Painter, run: &[Pos2], stroke: Stroke) {
+    match run.len() {
+        0 => {}
+        1 => {
+            painter.circle_filled(run[0], stroke.width / 2.0, stroke.color);
+        }
+        _ => {
+            painter.add(egui::Shape::line(run.to_vec(), stroke));
+        }
+    }
+}
+
+/// A one-line notice, calm but visible.
+pub fn notice_ui(ui: &mut Ui, text: &str, colour: Color32) {
+    ui.label(RichText::new(text).size(20.0).color(colour));
+}

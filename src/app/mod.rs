@@ -1,0 +1,475 @@
+//! The companion window (eframe): the practitioner's live screen.
+//!
+//! [`AttuneApp`] owns the [`LivePipeline`], drains its messages into the [`LiveModel`] within a
+//! small budget each frame, draws the views, and applies the [`Command`]s the views return.
+//! Everything here runs on the UI thread; the pipeline wakes it when there is something new.
+
+mod live_view;
+pub mod settings;
+mod settings_view;
+pub mod state;
+mod status_view;
+mod theme;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use egui::{Key, RichText};
+
+use crate::audio::capture::ChannelRoute;
+use crate::audio::device::{list_inputs, InputDeviceInfo};
+use crate::live::{InputChoice, LiveOptions, LivePipeline, RecordTo};
+use settings::{DeviceSetting, PaletteChoice, Settings, SettingsStore, ThemeChoice};
+use state::{LiveModel, TurnCue};
+use theme::Palette;
+
+/// At most this many messages are taken from the pipeline per frame (the rest wait).
+const MESSAGES_PER_FRAME: usize = 2000;
+/// Repaint pace while something moves on screen, and when all is still.
+const ACTIVE_REPAINT: Duration = Duration::from_millis(100);
+const IDLE_REPAINT: Duration = Duration::from_secs(1);
+/// The pipeline asks for a repaint this soon after new events (caps the frame rate).
+const WAKE_DELAY: Duration = Duration::from_millis(30);
+
+/// What a view asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    OpenSettings,
+    CloseSettings,
+    /// Apply the settings draft (restarts the input when the device or range changed).
+    Apply,
+    RefreshDevices,
+    ToggleHelp,
+    CloseHelp,
+    ToggleTheme,
+    TogglePalette,
+    TextBigger,
+    TextSmaller,
+}
+
+/// How the window starts.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub store: SettingsStore,
+    /// Overrides the saved device for this run (`--demo`, `--device`, `--play`).
+    pub input: Option<InputChoice>,
+    pub route: ChannelRoute,
+    /// Sessions from an input device are recorded under this folder (`None`: not recorded).
+    pub sessions_dir: Option<PathBuf>,
+}
+
+/// Input devices, listed on a helper thread (ALSA probing can take a second).
+struct DeviceList {
+    devices: Option<Vec<InputDeviceInfo>>,
+    pending: Option<Receiver<Vec<InputDeviceInfo>>>,
+}
+
+impl DeviceList {
+    fn refresh(&mut self, ctx: &egui::Context) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("device-list".into())
+            .spawn(move || {
+                let _ = tx.send(list_inputs());
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.pending = Some(rx);
+        } else {
+            self.devices = Some(Vec::new());
+        }
+    }
+
+    fn poll(&mut self) {
+        if let Some(rx) = &self.pending {
+            if let Ok(list) = rx.try_recv() {
+                self.devices = Some(list);
+                self.pending = None;
+            }
+        }
+    }
+}
+
+/// The window's application state.
+pub struct AttuneApp {
+    options: AppOptions,
+    settings: Settings,
+    draft: Settings,
+    show_settings: bool,
+    show_help: bool,
+    model: LiveModel,
+    pipeline: Option<LivePipeline>,
+    /// Why the input could not start, shown instead of the cues.
+    start_error: Option<String>,
+    save_error: Option<String>,
+    recording_to: Option<PathBuf>,
+    recording_started: Option<Instant>,
+    devices: DeviceList,
+    ctx: egui::Context,
+}
+
+impl AttuneApp {
+    /// Builds the app and starts listening. UI thread.
+    pub fn new(ctx: &egui::Context, options: AppOptions) -> Self {
+        let settings = options.store.load();
+        let mut app = Self {
+            draft: settings.clone(),
+            settings,
+            options,
+            show_settings: false,
+            show_help: false,
+            model: LiveModel::new(),
+            pipeline: None,
+            start_error: None,
+            save_error: None,
+            recording_to: None,
+            recording_started: None,
+            devices: DeviceList {
+                devices: None,
+                pending: None,
+            },
+            ctx: ctx.clone(),
+        };
+        app.apply_look();
+        app.start_pipeline();
+        app
+    }
+
+    pub fn model(&self) -> &LiveModel {
+        &self.model
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The session folder being recorded into, if any.
+    pub fn recording_to(&self) -> Option<&PathBuf> {
+        self.recording_to.as_ref()
+    }
+
+    fn input_choice(&self) -> InputChoice {
+        self.options
+            .input
+            .clone()
+            .unwrap_or_else(|| self.settings.device.to_input())
+    }
+
+    fn start_pipeline(&mut self) {
+        self.stop_pipeline();
+        self.model = LiveModel::new();
+        let input = self.input_choice();
+        let record = match (&self.options.sessions_dir, &input) {
+            (Some(base), InputChoice::Device { .. }) => {
+                let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+                let who = sanitise_name(&self.settings.participant);
+                Some(RecordTo {
+                    dir: base.join(format!("{stamp}-{who}")),
+                    participant: self.settings.participant.clone(),
+                    partner: "partner".into(),
+                    record_playback: false,
+                    discard_if_empty: true,
+                })
+            }
+            _ => None,
+        };
+        self.recording_to = record.as_ref().map(|r| r.dir.clone());
+        let options = LiveOptions {
+            input,
+            route: self.options.route,
+            config: self.settings.analysis_config(),
+            demo_when_no_device: true,
+            loop_playback: true,
+            record,
+        };
+        let ctx = self.ctx.clone();
+        let waker = Arc::new(move || ctx.request_repaint_after(WAKE_DELAY));
+        match LivePipeline::start(options, Some(waker)) {
+            Ok(p) => {
+                self.pipeline = Some(p);
+                self.start_error = None;
+                self.recording_started = Some(Instant::now());
+            }
+            Err(e) => {
+                self.start_error = Some(e.to_string());
+                self.recording_to = None;
+            }
+        }
+    }
+
+    fn stop_pipeline(&mut self) {
+        if let Some(p) = self.pipeline.take() {
+            let _ = p.stop();
+        }
+    }
+
+    fn apply_look(&self) {
+        self.ctx.set_theme(match self.settings.theme {
+            ThemeChoice::Dark => egui::Theme::Dark,
+            ThemeChoice::Light => egui::Theme::Light,
+        });
+        self.ctx.set_zoom_factor(self.settings.text_scale);
+    }
+
+    fn save_settings(&mut self) {
+        self.save_error = self
+            .options
+            .store
+            .save(&self.settings)
+            .err()
+            .map(|e| format!("Settings could not be saved: {e}"));
+    }
+
+    /// Applies one command. UI thread.
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::OpenSettings => {
+                self.draft = self.settings.clone();
+                self.show_settings = true;
+                if self.devices.devices.is_none() && self.devices.pending.is_none() {
+                    self.devices.refresh(&self.ctx);
+                }
+            }
+            Command::CloseSettings => self.show_settings = false,
+            Command::Apply => {
+                let new = self.draft.clone().sanitised();
+                let restart = new.device != self.settings.device
+                    || new.f0_min_hz != self.settings.f0_min_hz
+                    || new.f0_max_hz != self.settings.f0_max_hz
+                    || new.participant != self.settings.participant;
+                self.settings = new;
+                if restart {
+                    // A device chosen by hand replaces the command line's for this run.
+                    self.options.input = None;
+                }
+                self.save_settings();
+                self.apply_look();
+                if restart {
+                    self.start_pipeline();
+                }
+                self.show_settings = false;
+            }
+            Command::RefreshDevices => self.devices.refresh(&self.ctx),
+            Command::ToggleHelp => self.show_help = !self.show_help,
+            Command::CloseHelp => self.show_help = false,
+            Command::ToggleTheme => {
+                self.settings.theme = match self.settings.theme {
+                    ThemeChoice::Dark => ThemeChoice::Light,
+                    ThemeChoice::Light => ThemeChoice::Dark,
+                };
+                self.after_quick_change();
+            }
+            Command::TogglePalette => {
+                self.settings.palette = match self.settings.palette {
+                    PaletteChoice::Calm => PaletteChoice::ColourBlindSafe,
+                    PaletteChoice::ColourBlindSafe => PaletteChoice::Calm,
+                };
+                self.after_quick_change();
+            }
+            Command::TextBigger | Command::TextSmaller => {
+                let step = if command == Command::TextBigger { 0.1 } else { -0.1 };
+                self.settings.text_scale += step;
+                self.settings = self.settings.clone().sanitised();
+                self.after_quick_change();
+            }
+        }
+    }
+
+    fn after_quick_change(&mut self) {
+        self.draft.theme = self.settings.theme;
+        self.draft.palette = self.settings.palette;
+        self.draft.text_scale = self.settings.text_scale;
+        self.save_settings();
+        self.apply_look();
+    }
+
+    fn shortcuts(&self, ctx: &egui::Context) -> Vec<Command> {
+        if ctx.egui_wants_keyboard_input() {
+            return Vec::new();
+        }
+        ctx.input(|i| {
+            let mut out = Vec::new();
+            let pressed = |k: Key| i.key_pressed(k);
+            if pressed(Key::S) {
+                out.push(if self.show_settings {
+                    Command::CloseSettings
+                } else {
+                    Command::OpenSettings
+                });
+            }
+            if pressed(Key::D) && !self.show_settings {
+                out.push(Command::OpenSettings);
+            }
+            if pressed(Key::H) || pressed(Key::F1) {
+                out.push(Command::ToggleHelp);
+            }
+            if pressed(Key::T) {
+                out.push(Command::ToggleTheme);
+            }
+            if pressed(Key::C) {
+                out.push(Command::TogglePalette);
+            }
+            if pressed(Key::Plus) || pressed(Key::Equals) {
+                out.push(Command::TextBigger);
+            }
+            if pressed(Key::Minus) {
+                out.push(Command::TextSmaller);
+            }
+            if pressed(Key::Escape) {
+                out.push(Command::CloseSettings);
+                out.push(Command::CloseHelp);
+            }
+            out
+        })
+    }
+
+    fn drain_messages(&mut self) {
+        let Some(p) = &self.pipeline else {
+            return;
+        };
+        for _ in 0..MESSAGES_PER_FRAME {
+            match p.messages().try_recv() {
+                Ok(m) => self.model.apply(m),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// The whole screen. UI thread.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.devices.poll();
+        self.drain_messages();
+        let mut commands = self.shortcuts(&ctx);
+        let pal = Palette::new(self.settings.theme, self.settings.palette);
+        let cue = self.model.turn_cue(self.settings.pause_secs);
+
+        egui::Panel::bottom("status").show(ui, |ui| {
+            let stats = self.pipeline.as_ref().map(|p| p.stats().as_ref());
+            let recording = self
+                .recording_to
+                .as_ref()
+                .filter(|_| !self.model.input.demo_fallback)
+                .zip(self.recording_started);
+            if let Some(c) = status_view::status_ui(ui, &self.model, stats, recording, &pal) {
+                commands.push(c);
+            }
+        });
+        egui::Panel::right("card")
+            .exact_size(ui.available_width() * 0.3)
+            .resizable(false)
+            .frame(egui::Frame::new().inner_margin(16.0))
+            .show(ui, |ui| {
+                live_view::mirror_card_ui(ui, self.model.card.as_ref(), &pal);
+            });
+        egui::CentralPanel::default()
+            .frame(egui::Frame::new().inner_margin(20.0))
+            .show(ui, |ui| {
+                if let Some(e) = &self.start_error {
+                    live_view::notice_ui(ui, &format!("Cannot listen: {e}"), pal.warning);
+                }
+                if let Some(n) = status_view::input_notice(&self.model) {
+                    live_view::notice_ui(ui, &n.text, if n.warning { pal.warning } else { pal.muted });
+                }
+                if let Some(e) = &self.model.recording_error {
+                    live_view::notice_ui(ui, e, pal.warning);
+                }
+                live_view::turn_cue_ui(ui, cue, &pal);
+                ui.label(
+                    RichText::new("Voices are not told apart yet: every voice counts as a sound")
+                        .size(15.0)
+                        .color(pal.muted),
+                );
+                ui.add_space(12.0);
+                live_view::ribbon_ui(
+                    ui,
+                    &self.model,
+                    (self.settings.f0_min_hz, self.settings.f0_max_hz),
+                    &pal,
+                );
+            });
+
+        if self.show_settings {
+            let devices = self.devices.devices.as_deref();
+            if let Some(c) =
+                settings_view::settings_ui(&ctx, &mut self.draft, devices, self.save_error.as_deref())
+            {
+                commands.push(c);
+            }
+        }
+        if self.show_help {
+            if let Some(c) = settings_view::help_ui(&ctx) {
+                commands.push(c);
+            }
+        }
+        for c in commands {
+            self.apply(c);
+        }
+
+        self.model.frame_drawn(Instant::now());
+        let moving = self.model.ribbon_active()
+            || matches!(cue, TurnCue::Listening | TurnCue::YourTurn { .. });
+        ctx.request_repaint_after(if moving { ACTIVE_REPAINT } else { IDLE_REPAINT });
+    }
+}
+
+impl eframe::App for AttuneApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.stop_pipeline();
+    }
+}
+
+impl Drop for AttuneApp {
+    fn drop(&mut self) {
+        self.stop_pipeline();
+    }
+}
+
+/// Keeps a pseudonym usable as part of a folder name.
+fn sanitise_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(40)
+        .collect();
+    if s.is_empty() {
+        "participant".into()
+    } else {
+        s
+    }
+}
+
+/// Opens the window and runs it until it is closed. Main thread.
+pub fn run_window(options: AppOptions) -> anyhow::Result<()> {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("attune")
+            .with_inner_size([1180.0, 720.0])
+            .with_min_inner_size([720.0, 480.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "attune",
+        native,
+        Box::new(move |cc| Ok(Box::new(AttuneApp::new(&cc.egui_ctx, options)))),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the window: {e}. Without a display, `attune live --headless --demo --duration 60 --session-dir DIR` runs the same pipeline"
+        )
+    })
+}
+
+impl DeviceSetting {
+    /// Whether this is the demo (nothing to record).
+    pub fn is_demo(&self) -> bool {
+        *self == DeviceSetting::Demo
+    }
+}

@@ -1,0 +1,331 @@
+//! What the window shows, as plain data (no egui types): bounded histories of the live analysis
+//! and the cues derived from them. Updated on the UI thread from [`LiveMessage`]s.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use crate::events::{Event, Vocalisation};
+use crate::live::latency::{LatencyStats, LatencySummary};
+use crate::live::{InputStatus, LiveMessage};
+use crate::time::SampleTime;
+
+/// Seconds of history kept for the ribbon (it shows the last [`RIBBON_SECS`]).
+pub const HISTORY_SECS: f64 = 15.0;
+/// Seconds the pitch ribbon shows.
+pub const RIBBON_SECS: f64 = 10.0;
+/// After this long without a sound the turn cue rests ("quiet").
+pub const QUIET_AFTER_SECS: f64 = 20.0;
+/// The mirror card keeps at most this many contour points.
+const CARD_POINTS: usize = 200;
+/// Minutes of vocal-activity history kept (one bin per minute).
+const ACTIVITY_MINUTES: usize = 240;
+
+/// One pitch frame as the ribbon needs it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PitchPoint {
+    pub t_secs: f64,
+    pub f0_hz: Option<f32>,
+    pub level_dbfs: f32,
+}
+
+/// The shape of the person's last vocalisation, to echo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirrorCard {
+    /// (seconds from its start, f0 Hz) of its voiced frames.
+    pub contour: Vec<(f64, f32)>,
+    pub duration_secs: f64,
+    /// Onset times from its start (s).
+    pub beats: Vec<f64>,
+    pub f0_median_hz: f32,
+    pub syllable_rate_hz: f32,
+    pub ended_at_secs: f64,
+}
+
+/// The one cue the window leads with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TurnCue {
+    /// Nothing heard yet.
+    Waiting,
+    /// Someone is vocalising (or has just paused, shorter than the pause threshold).
+    Listening,
+    /// The sound ended and a pause has opened: the partner's turn.
+    YourTurn { pause_secs: f64 },
+    /// A long silence: nothing to do but wait.
+    Quiet { pause_secs: f64 },
+}
+
+/// The input as the status line describes it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InputState {
+    pub status: Option<InputStatus>,
+    /// The user asked for a device but there was none, so the demo session plays.
+    pub demo_fallback: bool,
+}
+
+/// Everything the live screen shows.
+#[derive(Debug, Default)]
+pub struct LiveModel {
+    pub pitch: VecDeque<PitchPoint>,
+    pub onsets: VecDeque<f64>,
+    /// Start of the vocalisation in progress.
+    pub vocalising_since: Option<f64>,
+    pub last_vocalisation: Option<Vocalisation>,
+    pub card: Option<MirrorCard>,
+    /// Latest analysed time (s): "now" on the session clock.
+    pub now_secs: f64,
+    pub input: InputState,
+    pub recording_error: Option<String>,
+    pub vocalisations: u64,
+    /// Seconds of vocalisation per session minute.
+    pub activity_per_minute: VecDeque<f64>,
+    /// Sound → analysis event (from the pipeline) and sound → drawn frame (measured here).
+    pub screen_latency: LatencyStats,
+    /// Captured-at times of the events taken since the last drawn frame.
+    undrawn: Vec<Instant>,
+}
+
+impl LiveModel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes one message from the pipeline. UI thread.
+    pub fn apply(&mut self, msg: LiveMessage) {
+        match msg {
+            LiveMessage::Event {
+                event, captured_at, ..
+            } => {
+                if let (Event::Pitch(_), Some(c)) = (&event, captured_at) {
+                    if self.undrawn.len() < 4096 {
+                        self.undrawn.push(c);
+                    }
+                }
+                self.apply_event(&event);
+            }
+            LiveMessage::Status { status, .. } => {
+                if let InputStatus::Waiting { .. } = status {
+                    self.input.demo_fallback = false;
+                }
+                if let (Some(InputStatus::Waiting { .. }), InputStatus::Connected { playback, .. }) =
+                    (&self.input.status, &status)
+                {
+                    self.input.demo_fallback = *playback;
+                }
+                self.input.status = Some(status);
+            }
+            LiveMessage::RecordingError(e) => self.recording_error = Some(e),
+        }
+    }
+
+    fn apply_event(&mut self, event: &Event) {
+        match *event {
+            Event::Pitch(p) => {
+                let t = p.time.secs();
+                self.now_secs = self.now_secs.max(t);
+                self.pitch.push_back(PitchPoint {
+                    t_secs: t,
+                    f0_hz: p.f0_hz,
+                    level_dbfs: p.level_dbfs,
+                });
+                while self
+                    .pitch
+                    .front()
+                    .is_some_and(|f| f.t_secs < t - HISTORY_SECS)
+                {
+                    self.pitch.pop_front();
+                }
+            }
+            Event::Onset { time } => {
+                self.onsets.push_back(time.secs());
+                let cut = self.now_secs - HISTORY_SECS;
+                while self.onsets.front().is_some_and(|&o| o < cut) {
+                    self.onsets.pop_front();
+                }
+            }
+            Event::VocalisationStart { time } => self.vocalising_since = Some(time.secs()),
+            Event::Vocalisation(v) => {
+                self.vocalising_since = None;
+                self.vocalisations += 1;
+                self.add_activity(&v);
+                self.card = Some(self.card_for(&v));
+                self.last_vocalisation = Some(v);
+            }
+        }
+    }
+
+    fn add_activity(&mut self, v: &Vocalisation) {
+        let minute = (v.start.secs() / 60.0) as usize;
+        while self.activity_per_minute.len() <= minute {
+            self.activity_per_minute.push_back(0.0);
+        }
+        if let Some(m) = self.activity_per_minute.get_mut(minute) {
+            *m += v.duration_secs();
+        }
+        while self.activity_per_minute.len() > ACTIVITY_MINUTES {
+            self.activity_per_minute.pop_front();
+        }
+    }
+
+    fn card_for(&self, v: &Vocalisation) -> MirrorCard {
+        let (start, end) = (v.start.secs(), v.end.secs());
+        let voiced: Vec<(f64, f32)> = self
+            .pitch
+            .iter()
+            .filter(|p| p.t_secs >= start && p.t_secs <= end)
+            .filter_map(|p| p.f0_hz.map(|f| (p.t_secs - start, f)))
+            .collect();
+        let step = voiced.len().div_ceil(CARD_POINTS).max(1);
+        MirrorCard {
+            contour: voiced.into_iter().step_by(step).collect(),
+            duration_secs: end - start,
+            beats: self
+                .onsets
+                .iter()
+                .filter(|&&o| o >= start - 0.05 && o <= end)
+                .map(|&o| (o - start).max(0.0))
+                .collect(),
+            f0_median_hz: v.f0_median_hz,
+            syllable_rate_hz: v.syllable_rate_hz,
+            ended_at_secs: end,
+        }
+    }
+
+    /// The cue to show now, with `pause_secs` the pause threshold.
+    pub fn turn_cue(&self, pause_threshold_secs: f64) -> TurnCue {
+        if self.vocalising_since.is_some() {
+            return TurnCue::Listening;
+        }
+        let Some(last) = &self.last_vocalisation else {
+            return TurnCue::Waiting;
+        };
+        let pause_secs = (self.now_secs - last.end.secs()).max(0.0);
+        if pause_secs >= QUIET_AFTER_SECS {
+            TurnCue::Quiet { pause_secs }
+        } else if pause_secs >= pause_threshold_secs {
+            TurnCue::YourTurn { pause_secs }
+        } else {
+            TurnCue::Listening
+        }
+    }
+
+    /// Syllables per second now: of the vocalisation in progress (its onsets so far), else of
+    /// the last one.
+    pub fn syllable_rate_hz(&self) -> Option<f32> {
+        if let Some(start) = self.vocalising_since {
+            let beats: Vec<f64> = self.onsets.iter().copied().filter(|&o| o >= start).collect();
+            if beats.len() >= 2 {
+                let span = beats[beats.len() - 1] - beats[0];
+                if span > 0.0 {
+                    return Some(((beats.len() - 1) as f64 / span) as f32);
+                }
+            }
+            return None;
+        }
+        self.last_vocalisation
+            .map(|v| v.syllable_rate_hz)
+            .filter(|&r| r > 0.0)
+    }
+
+    /// Vocal time (s) in the last `minutes` full minutes against the mean of the minutes
+    /// before them; `None` until there is an earlier part to compare with.
+    pub fn recent_activity(&self, minutes: usize) -> Option<(f64, f64)> {
+        let n = self.activity_per_minute.len();
+        if n <= minutes + 1 {
+            return None;
+        }
+        // The last bin is the minute in progress: leave it out.
+        let done = &self.activity_per_minute.range(..n - 1).copied().collect::<Vec<_>>();
+        let (earlier, recent) = done.split_at(done.len() - minutes);
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+        Some((mean(recent), mean(earlier)))
+    }
+
+    /// Call after a frame was drawn: the events taken before it are now on screen.
+    pub fn frame_drawn(&mut self, at: Instant) {
+        for c in self.undrawn.drain(..) {
+            self.screen_latency.record(at.saturating_duration_since(c));
+        }
+    }
+
+    pub fn screen_latency(&self) -> LatencySummary {
+        self.screen_latency.summary()
+    }
+
+    /// Whether anything on the ribbon is still moving (voiced frames in view).
+    pub fn ribbon_active(&self) -> bool {
+        self.pitch
+            .iter()
+            .rev()
+            .take_while(|p| p.t_secs >= self.now_secs - RIBBON_SECS)
+            .any(|p| p.f0_hz.is_some())
+    }
+
+    pub fn now(&self) -> SampleTime {
+        SampleTime::from_secs(self.now_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::PitchFrame;
+
+    fn pitch(t: f64, f0: Option<f32>) -> LiveMessage {
+        LiveMessage::Event {
+            event: Event::Pitch(PitchFrame {
+                time: SampleTime::from_secs(t),
+                f0_hz: f0,
+                confidence: 0.9,
+                level_dbfs: -20.0,
+            }),
+            captured_at: None,
+            analysed_at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_sound_then_a_pause_gives_your_turn_then_quiet() {
+        let mut m = LiveModel::new();
+        assert_eq!(m.turn_cue(1.0), TurnCue::Waiting);
+        m.apply(LiveMessage::Event {
+            event: Event::VocalisationStart {
+                time: SampleTime::from_secs(0.5),
+            },
+            captured_at: None,
+            analysed_at: Instant::now(),
+        });
+        for i in 50..150 {
+            m.apply(pitch(i as f64 * 0.01, Some(200.0 + i as f32)));
+        }
+        assert_eq!(m.turn_cue(1.0), TurnCue::Listening);
+        let v = Vocalisation {
+            start: SampleTime::from_secs(0.5),
+            end: SampleTime::from_secs(1.5),
+            peak_level_dbfs: -12.0,
+            mean_level_dbfs: -18.0,
+            f0_median_hz: 300.0,
+            f0_low_hz: 255.0,
+            f0_high_hz: 345.0,
+            voiced_frames: 100,
+            syllables: 1,
+            syllable_rate_hz: 0.0,
+            mean_ioi_secs: 0.0,
+            regularity: None,
+        };
+        m.apply(LiveMessage::Event {
+            event: Event::Vocalisation(v),
+            captured_at: None,
+            analysed_at: Instant::now(),
+        });
+        m.apply(pitch(2.0, None));
+        assert_eq!(m.turn_cue(1.0), TurnCue::Listening, "0.5 s is not a pause yet");
+        m.apply(pitch(3.0, None));
+        assert!(matches!(m.turn_cue(1.0), TurnCue::YourTurn { pause_secs } if (pause_secs - 1.5).abs() < 1e-6));
+        m.apply(pitch(30.0, None));
+        assert!(matches!(m.turn_cue(1.0), TurnCue::Quiet { .. }));
+        let card = m.card.as_ref().expect("card");
+        assert!((card.duration_secs - 1.0).abs() < 1e-9);
+        assert_eq!(card.contour.len(), 100);
+        assert!(card.contour[0].1 < card.contour[99].1, "rising contour kept in order");
+    }
+}

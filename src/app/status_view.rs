@@ -1,0 +1,114 @@
+//! The status line (input, rate, drops, latency, recording) and the input notice. UI thread.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use egui::{RichText, Ui};
+
+use super::state::LiveModel;
+use super::theme::Palette;
+use super::Command;
+use crate::live::{InputStatus, PipelineStats};
+
+/// A notice about the input, shown above the cue.
+pub struct InputNotice {
+    pub text: String,
+    pub warning: bool,
+}
+
+/// What to say about the input, when there is something to say.
+pub fn input_notice(model: &LiveModel) -> Option<InputNotice> {
+    let status = model.input.status.as_ref()?;
+    let notice = match status {
+        InputStatus::Connected { playback: true, name, .. } if model.input.demo_fallback => {
+            InputNotice {
+                text: format!("No microphone found: playing the {name} instead"),
+                warning: false,
+            }
+        }
+        InputStatus::Connected { .. } => return None,
+        InputStatus::Lost { name, reason } => InputNotice {
+            text: format!(
+                "{name} stopped ({reason}). What was recorded is kept; reconnecting..."
+            ),
+            warning: true,
+        },
+        InputStatus::Waiting { wanted, reason } => InputNotice {
+            text: format!("Waiting for {wanted}: {reason}"),
+            warning: true,
+        },
+        InputStatus::Ended { name } => InputNotice {
+            text: format!("The {name} has ended"),
+            warning: false,
+        },
+    };
+    Some(notice)
+}
+
+/// The status line at the bottom. Returns a command when one of its buttons was pressed.
+pub fn status_ui(
+    ui: &mut Ui,
+    model: &LiveModel,
+    stats: Option<&PipelineStats>,
+    recording: Option<(&PathBuf, Instant)>,
+    pal: &Palette,
+) -> Option<Command> {
+    let mut command = None;
+    ui.horizontal_wrapped(|ui| {
+        let small = |s: String| RichText::new(s).size(14.0).color(pal.muted);
+        match &model.input.status {
+            Some(InputStatus::Connected { name, rate_hz, channels, .. }) => {
+                ui.label(RichText::new("●").size(14.0).color(pal.voice));
+                ui.label(small(format!("{name} · {rate_hz} Hz · {channels} ch")));
+            }
+            Some(InputStatus::Lost { name, .. }) => {
+                ui.label(RichText::new("●").size(14.0).color(pal.warning));
+                ui.label(small(format!("{name}: lost")));
+            }
+            Some(InputStatus::Waiting { wanted, .. }) => {
+                ui.label(RichText::new("●").size(14.0).color(pal.warning));
+                ui.label(small(format!("{wanted}: waiting")));
+            }
+            Some(InputStatus::Ended { name }) => {
+                ui.label(small(format!("{name}: ended")));
+            }
+            None => {
+                ui.label(small("starting...".into()));
+            }
+        }
+        if let Some(s) = stats {
+            let dropped = s.dropped_frames.load(Ordering::Relaxed)
+                + s.ui_dropped.load(Ordering::Relaxed)
+                + s.writer_dropped.load(Ordering::Relaxed);
+            ui.label(small(format!("· dropped {dropped}")))
+                .on_hover_text("Samples (and messages) the program could not keep up with");
+            let l = s.latency();
+            let screen = model.screen_latency();
+            if l.count > 0 {
+                ui.label(small(format!(
+                    "· latency p50 {:.0} / p95 {:.0} ms · on screen p95 {:.0} ms",
+                    l.p50_ms, l.p95_ms, screen.p95_ms
+                )))
+                .on_hover_text(
+                    "From the moment a sound was captured to its pitch frame (and to the frame that drew it)",
+                );
+            }
+        }
+        if let Some((dir, since)) = recording {
+            let secs = since.elapsed().as_secs();
+            ui.label(RichText::new("● REC").size(14.0).color(pal.warning))
+                .on_hover_text(dir.display().to_string());
+            ui.label(small(format!("{:02}:{:02}", secs / 60, secs % 60)));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Help (H)").clicked() {
+                command = Some(Command::ToggleHelp);
+            }
+            if ui.button("Settings (S)").clicked() {
+                command = Some(Command::OpenSettings);
+            }
+        });
+    });
+    command
+}

@@ -1,0 +1,158 @@
+//! `attune live --headless`: the live pipeline without a window. It records the session into
+//! `--session-dir` (audio, events, the analysis files of `attune analyze`) and writes
+//! `live.summary.json` with what the run measured (latency, drops). Main thread.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use crate::cli::{live_input, live_route, LiveArgs};
+use crate::config::AnalysisConfig;
+use crate::live::latency::LatencySummary;
+use crate::live::{InputChoice, InputStatus, LiveMessage, LiveOptions, LivePipeline, RecordTo};
+use crate::session::writer::write_json;
+
+/// `DIR/live.summary.json`.
+#[derive(Debug, Serialize)]
+struct LiveSummary {
+    tool: &'static str,
+    version: &'static str,
+    input: String,
+    requested_secs: f64,
+    recorded_audio_secs: f64,
+    /// From the capture time stamp of a sound to the pitch frame that holds it.
+    latency_sound_to_pitch_ms: LatencySummary,
+    /// How long after a sound its pitch frame can exist at all (frame half + lookahead).
+    analysis_delay_ms: f64,
+    pitch_frames: u64,
+    dropped_input_frames: u64,
+    dropped_ui_messages: u64,
+    dropped_writer_messages: u64,
+    input_events: Vec<String>,
+    recording_error: Option<String>,
+}
+
+pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
+    let duration = args
+        .duration
+        .context("--headless needs --duration SECS")?;
+    if !(duration.is_finite() && duration > 0.0) {
+        bail!("--duration must be a positive number of seconds");
+    }
+    let Some(dir) = args.session_dir.clone() else {
+        bail!("--headless needs --session-dir DIR");
+    };
+    let config = AnalysisConfig {
+        f0_min_hz: args.f0_min,
+        f0_max_hz: args.f0_max,
+        ..AnalysisConfig::live()
+    };
+    config.validate().context("invalid settings")?;
+    let input = live_input(args).unwrap_or(InputChoice::Device { name: None });
+    let options = LiveOptions {
+        input: input.clone(),
+        route: live_route(args),
+        config: config.clone(),
+        demo_when_no_device: false,
+        loop_playback: false,
+        record: Some(RecordTo {
+            dir: dir.clone(),
+            participant: args.participant.clone(),
+            partner: "partner".into(),
+            record_playback: true,
+            discard_if_empty: false,
+        }),
+    };
+    let pipeline = LivePipeline::start(options, None)?;
+    let deadline = Instant::now() + Duration::from_secs_f64(duration);
+    let mut input_events = Vec::new();
+    let mut recording_error = None;
+    while Instant::now() < deadline {
+        match pipeline.messages().recv_timeout(Duration::from_millis(50)) {
+            Ok(LiveMessage::Status { time, status }) => {
+                let line = describe(&status);
+                eprintln!("attune: {:.1} s: {line}", time.secs());
+                input_events.push(format!("{:.3} s: {line}", time.secs()));
+            }
+            Ok(LiveMessage::RecordingError(e)) => {
+                eprintln!("attune: {e}");
+                recording_error = Some(e);
+            }
+            Ok(LiveMessage::Event { .. }) | Err(_) => {}
+        }
+    }
+    let report = pipeline.stop();
+    let recording = report.recording.clone().unwrap_or_default();
+    if recording_error.is_none() {
+        recording_error = recording.error.clone();
+    }
+    let summary = LiveSummary {
+        tool: "attune",
+        version: env!("CARGO_PKG_VERSION"),
+        input: match &input {
+            InputChoice::Device { name } => name.clone().unwrap_or_else(|| "default input".into()),
+            InputChoice::Demo => "demo session".into(),
+            InputChoice::File(p) => p.display().to_string(),
+        },
+        requested_secs: duration,
+        recorded_audio_secs: (recording.audio_secs * 1000.0).round() / 1000.0,
+        latency_sound_to_pitch_ms: report.latency,
+        analysis_delay_ms: (analysis_delay_secs(&config) * 10_000.0).round() / 10.0,
+        pitch_frames: report.frames_analysed,
+        dropped_input_frames: report.dropped_frames,
+        dropped_ui_messages: report.ui_dropped,
+        dropped_writer_messages: report.writer_dropped,
+        input_events,
+        recording_error: recording_error.clone(),
+    };
+    let path: PathBuf = dir.join("live.summary.json");
+    if let Err(e) = write_json(&path, &summary) {
+        eprintln!("attune: cannot write {}: {e}", path.display());
+    }
+    let l = report.latency;
+    eprintln!(
+        "attune: recorded {:.1} s into {}; sound -> pitch latency p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} frames); dropped {} input frames",
+        recording.audio_secs,
+        dir.display(),
+        l.p50_ms,
+        l.p95_ms,
+        l.max_ms,
+        l.count,
+        report.dropped_frames
+    );
+    if recording_error.is_some() {
+        return Ok(ExitCode::FAILURE);
+    }
+    if recording.audio_secs == 0.0 {
+        eprintln!("attune: no audio was captured");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(status: &InputStatus) -> String {
+    match status {
+        InputStatus::Connected {
+            name,
+            rate_hz,
+            channels,
+            playback,
+        } => format!(
+            "{} {name} ({rate_hz} Hz, {channels} ch)",
+            if *playback { "playing" } else { "capturing from" }
+        ),
+        InputStatus::Lost { name, reason } => format!("lost {name}: {reason}; reconnecting"),
+        InputStatus::Waiting { wanted, reason } => format!("waiting for {wanted}: {reason}"),
+        InputStatus::Ended { name } => format!("{name} ended"),
+    }
+}
+
+/// The Analyzer's delay for these settings at the analysis rate.
+fn analysis_delay_secs(config: &AnalysisConfig) -> f64 {
+    crate::analysis::Analyzer::new(config, crate::config::ANALYSIS_RATE_HZ)
+        .map(|a| a.delay_secs())
+        .unwrap_or(0.0)
+}

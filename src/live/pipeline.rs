@@ -1,0 +1,754 @@
+//! Starting, running and stopping the live pipeline (see the module docs of [`crate::live`]).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use ringbuf::traits::Consumer;
+use thiserror::Error;
+
+use super::latency::{LatencyStats, LatencySummary};
+use super::InputStatus;
+use crate::analysis::{AnalyzeError, Analyzer};
+use crate::audio::capture::{CaptureStamp, ChannelRoute, SourceOutput};
+use crate::audio::device::{find_input, open_input};
+use crate::audio::player::{Player, Recording};
+use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ};
+use crate::events::Event;
+use crate::session::writer::{self, SessionInfo, WriterMsg, WriterOutcome};
+use crate::time::SampleTime;
+
+/// Messages to the window: a bounded channel of this many (about 10 s of events).
+const UI_QUEUE: usize = 4096;
+/// Messages to the session writer (about 10 s of audio blocks and events).
+const WRITER_QUEUE: usize = 8192;
+/// The analysis thread takes at most this many samples from the ring at a time.
+const MAX_BLOCK: usize = 4096;
+/// How long the analysis thread sleeps when the ring is empty.
+const IDLE_SLEEP: Duration = Duration::from_millis(2);
+/// A device that has delivered audio is lost when no callback came for this long.
+const SILENCE_IS_LOSS: Duration = Duration::from_secs(1);
+/// Before its first callback a new stream gets longer (PulseAudio takes 1-2 s to start).
+const FIRST_CALLBACK_GRACE: Duration = Duration::from_secs(5);
+/// How often a missing device is looked for again.
+const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// Capture stamps kept for latency look-ups.
+const STAMPS_KEPT: usize = 512;
+/// The latency figures in [`PipelineStats`] are refreshed every this many analysed blocks.
+const PUBLISH_EVERY_BATCHES: u32 = 20;
+
+/// Where the audio comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputChoice {
+    /// A capture device by name, or the default input.
+    Device { name: Option<String> },
+    /// The bundled demo session, played in real time.
+    Demo,
+    /// An audio file, played in real time.
+    File(PathBuf),
+}
+
+/// Where and as whom a session is recorded.
+#[derive(Debug, Clone)]
+pub struct RecordTo {
+    pub dir: PathBuf,
+    pub participant: String,
+    pub partner: String,
+    /// Also record a recording played as input (the demo): headless runs do, the window not.
+    pub record_playback: bool,
+    /// Leave no folder behind when nothing was recorded (the window on the demo).
+    pub discard_if_empty: bool,
+}
+
+/// Everything the pipeline needs to start.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub input: InputChoice,
+    pub route: ChannelRoute,
+    pub config: AnalysisConfig,
+    /// Play the demo session when no input device can be opened (the window's behaviour).
+    pub demo_when_no_device: bool,
+    /// Start a played recording again when it ends.
+    pub loop_playback: bool,
+    pub record: Option<RecordTo>,
+}
+
+/// What the window receives.
+#[derive(Debug, Clone)]
+pub enum LiveMessage {
+    Event {
+        event: Event,
+        /// When the sound the event describes was captured (`None` when unknown).
+        captured_at: Option<Instant>,
+        /// When the analysis produced it.
+        analysed_at: Instant,
+    },
+    Status {
+        time: SampleTime,
+        status: InputStatus,
+    },
+    /// The recording stopped (full disk, failing write); what was written is kept.
+    RecordingError(String),
+}
+
+/// Counters the window and the headless run read (atomics, updated by the analysis thread).
+#[derive(Debug, Default)]
+pub struct PipelineStats {
+    /// Input frames that did not fit into the capture ring.
+    pub dropped_frames: AtomicU64,
+    /// Messages the window was too busy to take.
+    pub ui_dropped: AtomicU64,
+    /// Messages the session writer was too busy to take.
+    pub writer_dropped: AtomicU64,
+    /// Pitch frames analysed.
+    pub frames_analysed: AtomicU64,
+    /// Sound → analysis event latency (µs).
+    pub latency_p50_us: AtomicU64,
+    pub latency_p95_us: AtomicU64,
+    pub latency_max_us: AtomicU64,
+    pub latency_count: AtomicU64,
+    /// Input sample rate now (Hz), 0 before the first input.
+    pub input_rate_hz: AtomicU64,
+}
+
+impl PipelineStats {
+    pub fn latency(&self) -> LatencySummary {
+        let ms = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1000.0;
+        LatencySummary {
+            count: self.latency_count.load(Ordering::Relaxed),
+            p50_ms: ms(&self.latency_p50_us),
+            p95_ms: ms(&self.latency_p95_us),
+            max_ms: ms(&self.latency_max_us),
+        }
+    }
+}
+
+/// Why the pipeline could not start.
+#[derive(Debug, Error)]
+pub enum LiveError {
+    #[error(transparent)]
+    Analyze(#[from] AnalyzeError),
+    #[error("cannot create the session folder {dir}: {source}")]
+    SessionDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// What a finished live run measured.
+#[derive(Debug, Clone)]
+pub struct LiveReport {
+    pub latency: LatencySummary,
+    pub dropped_frames: u64,
+    pub ui_dropped: u64,
+    pub writer_dropped: u64,
+    pub frames_analysed: u64,
+    pub recording: Option<WriterOutcome>,
+}
+
+/// A running pipeline. Dropping it stops it (use [`LivePipeline::stop`] for the report).
+pub struct LivePipeline {
+    messages: Receiver<LiveMessage>,
+    stats: Arc<PipelineStats>,
+    stop: Arc<AtomicBool>,
+    capture: Option<JoinHandle<()>>,
+    analysis: Option<JoinHandle<()>>,
+    writer: Option<JoinHandle<WriterOutcome>>,
+}
+
+/// Called by the analysis thread when something new is there to show.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+impl LivePipeline {
+    /// Starts the threads. UI or main thread.
+    pub fn start(options: LiveOptions, waker: Option<Waker>) -> Result<Self, LiveError> {
+        options.config.validate().map_err(AnalyzeError::from)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(PipelineStats::default());
+        let (ui_tx, ui_rx) = bounded(UI_QUEUE);
+        let (source_tx, source_rx) = bounded::<SourceOutput>(4);
+        let (status_tx, status_rx) = bounded::<InputStatus>(64);
+
+        let mut writer_handle = None;
+        let mut writer_tx = None;
+        if let Some(rec) = &options.record {
+            let info = SessionInfo {
+                participant: rec.participant.clone(),
+                partner: rec.partner.clone(),
+                started_utc: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                input: describe_input(&options.input),
+                settings: options.config.clone(),
+                tool: "attune",
+                version: env!("CARGO_PKG_VERSION"),
+            };
+            writer::create_session_dir(&rec.dir, &info).map_err(|source| {
+                LiveError::SessionDir {
+                    dir: rec.dir.clone(),
+                    source,
+                }
+            })?;
+            let (tx, rx) = bounded(WRITER_QUEUE);
+            let dir = rec.dir.clone();
+            let config = options.config.clone();
+            let input = info.input.clone();
+            let err_tx = ui_tx.clone();
+            let discard_if_empty = rec.discard_if_empty;
+            let handle = std::thread::Builder::new()
+                .name("session-writer".into())
+                .spawn(move || {
+                    writer::run_writer(dir, input, config, rx, discard_if_empty, |msg| {
+                        let _ = err_tx.try_send(LiveMessage::RecordingError(msg));
+                    })
+                })
+                .map_err(LiveError::Thread)?;
+            writer_handle = Some(handle);
+            writer_tx = Some(tx);
+        }
+
+        let mut analysis = AnalysisLoop {
+            config: options.config.clone(),
+            analyzer: None,
+            time_offset: 0,
+            analyzer_frames: 0,
+            source: None,
+            closed_drops: 0,
+            ui_tx,
+            writer_tx,
+            stats: Arc::clone(&stats),
+            latency: LatencyStats::new(),
+            events: Vec::with_capacity(1024),
+            block: vec![0.0; MAX_BLOCK],
+            waker,
+            writer_gap: 0,
+            batches_since_publish: 0,
+            record_playback: options.record.as_ref().is_some_and(|r| r.record_playback),
+        };
+        let analysis_stop = Arc::clone(&stop);
+        let analysis_handle = std::thread::Builder::new()
+            .name("analysis".into())
+            .spawn(move || analysis.run(&analysis_stop, &source_rx, &status_rx))
+            .map_err(LiveError::Thread)?;
+
+        let capture_stop = Arc::clone(&stop);
+        let capture_handle = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || capture_main(&options, &source_tx, &status_tx, &capture_stop))
+            .map_err(LiveError::Thread)?;
+
+        Ok(Self {
+            messages: ui_rx,
+            stats,
+            stop,
+            capture: Some(capture_handle),
+            analysis: Some(analysis_handle),
+            writer: writer_handle,
+        })
+    }
+
+    /// The window's end of the pipeline.
+    pub fn messages(&self) -> &Receiver<LiveMessage> {
+        &self.messages
+    }
+
+    pub fn stats(&self) -> &Arc<PipelineStats> {
+        &self.stats
+    }
+
+    /// Stops capture, lets the analysis finish what it has, closes the recording. Any thread.
+    pub fn stop(mut self) -> LiveReport {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> LiveReport {
+        self.stop.store(true, Ordering::Release);
+        if let Some(h) = self.capture.take() {
+            let _ = h.join();
+        }
+        if let Some(h) = self.analysis.take() {
+            let _ = h.join();
+        }
+        let recording = self.writer.take().and_then(|h| h.join().ok());
+        let s = &self.stats;
+        LiveReport {
+            latency: s.latency(),
+            dropped_frames: s.dropped_frames.load(Ordering::Relaxed),
+            ui_dropped: s.ui_dropped.load(Ordering::Relaxed),
+            writer_dropped: s.writer_dropped.load(Ordering::Relaxed),
+            frames_analysed: s.frames_analysed.load(Ordering::Relaxed),
+            recording,
+        }
+    }
+}
+
+impl Drop for LivePipeline {
+    fn drop(&mut self) {
+        if self.analysis.is_some() {
+            self.shutdown();
+        }
+    }
+}
+
+fn describe_input(input: &InputChoice) -> String {
+    match input {
+        InputChoice::Device { name: Some(n) } => format!("device: {n}"),
+        InputChoice::Device { name: None } => "device: default input".into(),
+        InputChoice::Demo => "demo session".into(),
+        InputChoice::File(p) => format!("file: {}", p.display()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The "capture" thread
+
+/// Sleeps up to `d`, waking early when `stop` is set. Returns whether to go on.
+fn nap(stop: &AtomicBool, d: Duration) -> bool {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        if stop.load(Ordering::Acquire) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20).min(d));
+    }
+    !stop.load(Ordering::Acquire)
+}
+
+/// Owns the input: opens it, hands its rings to the analysis thread, watches it, reopens it.
+/// "capture" thread.
+fn capture_main(
+    options: &LiveOptions,
+    source_tx: &Sender<SourceOutput>,
+    status_tx: &Sender<InputStatus>,
+    stop: &AtomicBool,
+) {
+    match &options.input {
+        InputChoice::Demo => play(
+            Recording::demo().map_err(|e| e.to_string()),
+            options.loop_playback,
+            source_tx,
+            status_tx,
+            stop,
+        ),
+        InputChoice::File(p) => play(
+            Recording::open(p).map_err(|e| format!("{}: {e}", p.display())),
+            options.loop_playback,
+            source_tx,
+            status_tx,
+            stop,
+        ),
+        InputChoice::Device { name } => device_loop(options, name.as_deref(), source_tx, status_tx, stop),
+    }
+}
+
+fn play(
+    recording: Result<Recording, String>,
+    looped: bool,
+    source_tx: &Sender<SourceOutput>,
+    status_tx: &Sender<InputStatus>,
+    stop: &AtomicBool,
+) {
+    let recording = match recording {
+        Ok(r) => r,
+        Err(reason) => {
+            let _ = status_tx.send(InputStatus::Waiting {
+                wanted: "recording".into(),
+                reason,
+            });
+            return;
+        }
+    };
+    let name = recording.name.clone();
+    let rate_hz = recording.rate_hz;
+    let (player, output) = match Player::start(recording, looped) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = status_tx.send(InputStatus::Waiting {
+                wanted: name,
+                reason: format!("cannot start the player: {e}"),
+            });
+            return;
+        }
+    };
+    let _ = status_tx.send(InputStatus::Connected {
+        name: name.clone(),
+        rate_hz,
+        channels: 1,
+        playback: true,
+    });
+    if source_tx.send(output).is_err() {
+        return;
+    }
+    let mut ended = false;
+    while nap(stop, Duration::from_millis(50)) {
+        if !ended && player.is_finished() {
+            ended = true;
+            let _ = status_tx.send(InputStatus::Ended { name: name.clone() });
+        }
+    }
+    drop(player);
+}
+
+fn device_loop(
+    options: &LiveOptions,
+    name: Option<&str>,
+    source_tx: &Sender<SourceOutput>,
+    status_tx: &Sender<InputStatus>,
+    stop: &AtomicBool,
+) {
+    let wanted = name.unwrap_or("default input").to_string();
+    let mut first_attempt = true;
+    let mut last_reason: Option<String> = None;
+    while !stop.load(Ordering::Acquire) {
+        let opened = find_input(name).and_then(|d| open_input(&d, options.route));
+        match opened {
+            Ok(open) => {
+                last_reason = None;
+                first_attempt = false;
+                let counters = Arc::clone(&open.output.counters);
+                let device_name = open.output.name.clone();
+                let _ = status_tx.send(InputStatus::Connected {
+                    name: device_name.clone(),
+                    rate_hz: open.config.sample_rate,
+                    channels: usize::from(open.config.channels),
+                    playback: false,
+                });
+                let stream = open.stream;
+                if source_tx.send(open.output).is_err() {
+                    return;
+                }
+                let lost_reason = loop {
+                    if !nap(stop, Duration::from_millis(50)) {
+                        return;
+                    }
+                    let limit = if counters.callbacks.load(Ordering::Relaxed) > 0 {
+                        SILENCE_IS_LOSS
+                    } else {
+                        FIRST_CALLBACK_GRACE
+                    };
+                    if counters.stream_failed.load(Ordering::Relaxed) {
+                        break "the device reported an error".to_string();
+                    }
+                    let silent = counters.since_last_callback();
+                    if silent > limit {
+                        break format!("no audio for {:.1} s", silent.as_secs_f64());
+                    }
+                };
+                drop(stream);
+                let _ = status_tx.send(InputStatus::Lost {
+                    name: device_name,
+                    reason: lost_reason,
+                });
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                if first_attempt && options.demo_when_no_device {
+                    let _ = status_tx.send(InputStatus::Waiting {
+                        wanted,
+                        reason,
+                    });
+                    play(
+                        Recording::demo().map_err(|e| e.to_string()),
+                        true,
+                        source_tx,
+                        status_tx,
+                        stop,
+                    );
+                    return;
+                }
+                first_attempt = false;
+                if last_reason.as_deref() != Some(reason.as_str()) {
+                    let _ = status_tx.send(InputStatus::Waiting {
+                        wanted: wanted.clone(),
+                        reason: reason.clone(),
+                    });
+                    last_reason = Some(reason);
+                }
+            }
+        }
+        if !nap(stop, RETRY_INTERVAL) {
+            return;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The "analysis" thread
+
+struct ActiveSource {
+    output: SourceOutput,
+    /// Frames fed to the current Analyzer before this source began.
+    base_frames: u64,
+    stamps: VecDeque<CaptureStamp>,
+}
+
+struct AnalysisLoop {
+    config: AnalysisConfig,
+    /// The Analyzer and the input rate it was built for.
+    analyzer: Option<(Analyzer, u32)>,
+    /// Session time (samples at the analysis rate) at which the current Analyzer started.
+    time_offset: u64,
+    /// Input frames fed to the current Analyzer.
+    analyzer_frames: u64,
+    source: Option<ActiveSource>,
+    /// Frames dropped by sources that are gone.
+    closed_drops: u64,
+    ui_tx: Sender<LiveMessage>,
+    writer_tx: Option<Sender<WriterMsg>>,
+    stats: Arc<PipelineStats>,
+    latency: LatencyStats,
+    events: Vec<Event>,
+    block: Vec<f32>,
+    waker: Option<Waker>,
+    /// Writer messages dropped since the last gap note.
+    writer_gap: u64,
+    batches_since_publish: u32,
+    record_playback: bool,
+}
+
+impl AnalysisLoop {
+    /// "analysis" thread.
+    fn run(
+        &mut self,
+        stop: &AtomicBool,
+        sources: &Receiver<SourceOutput>,
+        statuses: &Receiver<InputStatus>,
+    ) {
+        loop {
+            let stopping = stop.load(Ordering::Acquire);
+            while let Ok(status) = statuses.try_recv() {
+                self.send_status(status);
+            }
+            while let Ok(src) = sources.try_recv() {
+                self.switch_source(src);
+            }
+            let n = self.pop_audio();
+            if n > 0 {
+                self.analyse(n);
+            } else if stopping {
+                break;
+            } else {
+                std::thread::sleep(IDLE_SLEEP);
+            }
+        }
+        while let Ok(status) = statuses.try_recv() {
+            self.send_status(status);
+        }
+        self.finish_analyzer();
+        self.publish_stats();
+    }
+
+    /// Session time now: where the next input sample will be.
+    fn now(&self) -> SampleTime {
+        let rate = self.analyzer.as_ref().map_or(ANALYSIS_RATE_HZ, |(_, r)| *r);
+        SampleTime(
+            self.time_offset
+                + self.analyzer_frames * u64::from(ANALYSIS_RATE_HZ) / u64::from(rate),
+        )
+    }
+
+    fn send_status(&mut self, status: InputStatus) {
+        let time = self.now();
+        if let InputStatus::Connected { rate_hz, .. } = &status {
+            self.stats
+                .input_rate_hz
+                .store(u64::from(*rate_hz), Ordering::Relaxed);
+        }
+        self.to_writer(WriterMsg::Status {
+            time,
+            status: status.clone(),
+        });
+        self.to_ui(LiveMessage::Status { time, status });
+        self.wake();
+    }
+
+    fn switch_source(&mut self, output: SourceOutput) {
+        if let Some(old) = self.source.take() {
+            self.closed_drops += old.output.counters.dropped_frames.load(Ordering::Relaxed);
+        }
+        if self
+            .analyzer
+            .as_ref()
+            .is_some_and(|(_, rate)| *rate != output.rate_hz)
+        {
+            // Another rate: the session clock goes on with a new Analyzer.
+            let end = self.now();
+            self.finish_analyzer();
+            self.time_offset = end.0;
+            self.analyzer_frames = 0;
+        }
+        self.source = Some(ActiveSource {
+            output,
+            base_frames: self.analyzer_frames,
+            stamps: VecDeque::with_capacity(STAMPS_KEPT),
+        });
+    }
+
+    fn pop_audio(&mut self) -> usize {
+        let Some(src) = &mut self.source else {
+            return 0;
+        };
+        while let Some(stamp) = src.output.stamps.try_pop() {
+            if src.stamps.len() == STAMPS_KEPT {
+                src.stamps.pop_front();
+            }
+            src.stamps.push_back(stamp);
+        }
+        src.output.audio.pop_slice(&mut self.block)
+    }
+
+    fn analyse(&mut self, n: usize) {
+        let Some(src) = &mut self.source else {
+            return;
+        };
+        let rate = src.output.rate_hz;
+        if self.analyzer.is_none() {
+            match Analyzer::new(&self.config, rate) {
+                Ok(a) => self.analyzer = Some((a, rate)),
+                Err(e) => {
+                    let status = InputStatus::Waiting {
+                        wanted: src.output.name.clone(),
+                        reason: format!("cannot analyse this input: {e}"),
+                    };
+                    self.source = None;
+                    self.send_status(status);
+                    return;
+                }
+            }
+        }
+        let recording = !src.output.playback || self.record_playback;
+        if let Some(tx) = self.writer_tx.as_ref().filter(|_| recording) {
+            let msg = WriterMsg::Audio {
+                rate_hz: rate,
+                samples: self.block[..n].to_vec(),
+            };
+            if tx.try_send(msg).is_err() {
+                self.writer_gap += 1;
+                self.stats.writer_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if let Some((analyzer, _)) = &mut self.analyzer {
+            analyzer.process(&self.block[..n], &mut self.events);
+        }
+        self.analyzer_frames += n as u64;
+        self.deliver_events();
+        let drops = src_drops(self.source.as_ref());
+        self.stats
+            .dropped_frames
+            .store(self.closed_drops + drops, Ordering::Relaxed);
+    }
+
+    fn finish_analyzer(&mut self) {
+        if let Some((mut analyzer, _)) = self.analyzer.take() {
+            analyzer.finish(&mut self.events);
+            self.deliver_events();
+        }
+    }
+
+    /// Sends this batch of events on, stamped on the session clock and with their latency.
+    fn deliver_events(&mut self) {
+        let analysed_at = Instant::now();
+        let mut visible = false;
+        let events = std::mem::take(&mut self.events);
+        for ev in &events {
+            let event = ev.shifted(self.time_offset);
+            let mut captured_at = None;
+            if let Event::Pitch(p) = &event {
+                self.stats.frames_analysed.fetch_add(1, Ordering::Relaxed);
+                captured_at = self.captured_at(p.time);
+                if let Some(c) = captured_at {
+                    self.latency.record(analysed_at.saturating_duration_since(c));
+                }
+                visible |= p.f0_hz.is_some();
+            } else {
+                visible = true;
+            }
+            if self.recording_source() {
+                self.to_writer(WriterMsg::Event(event));
+            }
+            self.to_ui(LiveMessage::Event {
+                event,
+                captured_at,
+                analysed_at,
+            });
+        }
+        self.events = events;
+        self.events.clear();
+        self.batches_since_publish += 1;
+        if self.batches_since_publish >= PUBLISH_EVERY_BATCHES {
+            self.batches_since_publish = 0;
+            self.publish_stats();
+        }
+        if visible {
+            self.wake();
+        }
+    }
+
+    /// When the input sample at session time `t` was captured, from the capture stamps.
+    fn captured_at(&self, t: SampleTime) -> Option<Instant> {
+        let src = self.source.as_ref()?;
+        let (_, rate) = self.analyzer.as_ref()?;
+        let local = t.0.checked_sub(self.time_offset)?;
+        let frame = local * u64::from(*rate) / u64::from(ANALYSIS_RATE_HZ);
+        let frame = frame.checked_sub(src.base_frames)?;
+        let idx = src.stamps.partition_point(|s| s.first_frame <= frame);
+        let stamp = src.stamps.get(idx.checked_sub(1)?)?;
+        let offset = Duration::from_secs_f64((frame - stamp.first_frame) as f64 / f64::from(*rate));
+        Some(stamp.captured_at + offset)
+    }
+
+    fn publish_stats(&self) {
+        let s = self.latency.summary();
+        let us = |ms: f64| (ms * 1000.0) as u64;
+        self.stats.latency_p50_us.store(us(s.p50_ms), Ordering::Relaxed);
+        self.stats.latency_p95_us.store(us(s.p95_ms), Ordering::Relaxed);
+        self.stats.latency_max_us.store(us(s.max_ms), Ordering::Relaxed);
+        self.stats.latency_count.store(s.count, Ordering::Relaxed);
+    }
+
+    fn to_ui(&self, msg: LiveMessage) {
+        if let Err(TrySendError::Full(_)) = self.ui_tx.try_send(msg) {
+            self.stats.ui_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether what the current source delivers is recorded.
+    fn recording_source(&self) -> bool {
+        self.source
+            .as_ref()
+            .is_none_or(|s| !s.output.playback || self.record_playback)
+    }
+
+    fn to_writer(&mut self, msg: WriterMsg) {
+        let Some(tx) = &self.writer_tx else {
+            return;
+        };
+        if self.writer_gap > 0 {
+            let gap = WriterMsg::Gap {
+                time: self.now(),
+                dropped_messages: self.writer_gap,
+            };
+            if tx.try_send(gap).is_ok() {
+                self.writer_gap = 0;
+            }
+        }
+        if tx.try_send(msg).is_err() {
+            self.writer_gap += 1;
+            self.stats.writer_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(w) = &self.waker {
+            w();
+        }
+    }
+}
+
+fn src_drops(src: Option<&ActiveSource>) -> u64 {
+    src.map_or(0, |s| s.output.counters.dropped_frames.load(Ordering::Relaxed))
+}

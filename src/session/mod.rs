@@ -1,0 +1,3 @@
+//! Recorded sessions: the writer thread that records a live session into its folder.
+
+pub mod writer;

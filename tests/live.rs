@@ -1,0 +1,156 @@
+//! `attune live --headless` as a researcher runs it without a microphone: the demo session
+//! through the real pipeline (player thread → ring → analysis thread → session writer), in real
+//! time, and the session folder checked against the demo's ground truth.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{demo_f0_truth, demo_onsets_truth, onset_f_measure, raw_pitch_accuracy, read_csv};
+
+fn attune() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_attune"))
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("session");
+    let out = attune()
+        .args(["live", "--headless", "--demo", "--duration", "11", "--participant", "P07"])
+        .arg("--session-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("sound -> pitch latency"), "{stderr}");
+
+    // The audio as captured: a valid WAV of the run's length.
+    let wav = hound::WavReader::open(dir.join("audio.wav")).unwrap();
+    let secs = wav.duration() as f64 / f64::from(wav.spec().sample_rate);
+    assert!((10.0..=11.5).contains(&secs), "{secs} s recorded");
+
+    // The metadata names the pseudonym, the input and the settings.
+    let meta = json(&dir.join("session.json"));
+    assert_eq!(meta["participant"], "P07");
+    assert_eq!(meta["input"], "demo session");
+    assert_eq!(meta["settings"]["lookahead_secs"], 0.01);
+
+    // The event log: one JSON object a line, the input status first, pitch every 10 ms.
+    let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["type"], "input_status");
+    assert_eq!(lines[0]["status"], "connected");
+    let pitch = lines.iter().filter(|l| l["type"] == "pitch").count();
+    assert!((1000..=1150).contains(&pitch), "{pitch} pitch frames");
+    assert!(lines.iter().any(|l| l["type"] == "vocalisation"));
+
+    // The analysis files of `attune analyze`, made live: the demo's first 10 s are right.
+    // The player starts at session time 0, so no alignment is needed.
+    let f0 = read_csv(&dir.join("session.f0.csv"));
+    let rpa = raw_pitch_accuracy(&demo_f0_truth(), &f0, 0.0, 0.0, 10.0);
+    assert!(rpa >= 0.9, "live pitch accuracy {rpa:.3}");
+    let onsets: Vec<f64> = read_csv(&dir.join("session.onsets.csv")).iter().map(|r| r[0]).collect();
+    let f = onset_f_measure(&demo_onsets_truth(), &onsets, 0.0, 0.0, 9.5, 0.05);
+    assert!(f >= 0.8, "live onsets F {f:.2}: {onsets:?}");
+    let segments = read_csv(&dir.join("session.segments.csv"));
+    assert!(segments.len() >= 4, "{segments:?}");
+
+    // The run's own measurements.
+    let summary = json(&dir.join("live.summary.json"));
+    let lat = &summary["latency_sound_to_pitch_ms"];
+    assert!(lat["count"].as_u64().unwrap() >= 1000, "{lat}");
+    let p95 = lat["p95_ms"].as_f64().unwrap();
+    let delay = summary["analysis_delay_ms"].as_f64().unwrap();
+    // Never faster than the analysis can be: the measurement is real.
+    assert!(p95 >= delay, "p95 {p95} ms < analysis delay {delay} ms");
+    assert_eq!(summary["dropped_input_frames"], 0);
+
+    // Owner-only files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let mode = entry.unwrap().metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+        }
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+}
+
+#[test]
+fn a_file_that_is_not_audio_is_refused_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = attune()
+        .args(["live", "--headless", "--duration", "1", "--play"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/not_audio.wav"))
+        .arg("--session-dir")
+        .arg(tmp.path().join("s"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("not_audio.wav") && stderr.contains("not a supported audio file"), "{stderr}");
+    assert!(stderr.contains("no audio was captured"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_missing_device_is_waited_for_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    let out = attune()
+        .args(["live", "--headless", "--duration", "1.5", "--device", "no such microphone 4711"])
+        .arg("--session-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("waiting for no such microphone 4711"), "{stderr}");
+    // The wait is in the session's log too.
+    let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    assert!(log.contains("\"status\":\"waiting\""), "{log}");
+}
+
+#[test]
+fn a_session_folder_that_cannot_be_made_is_an_error() {
+    let out = attune()
+        .args(["live", "--headless", "--demo", "--duration", "1", "--session-dir", "/proc/attune-cannot"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot create the session folder /proc/attune-cannot"), "{stderr}");
+}
+
+#[test]
+fn a_full_disk_stops_the_recording_and_keeps_what_was_written() {
+    // /dev/full answers every write with "no space left on device". The recording folder is
+    // real; its event log is a link to /dev/full, so the first flush fails.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink("/dev/full", dir.join("events.jsonl")).unwrap();
+    let out = attune()
+        .args(["live", "--headless", "--demo", "--duration", "3"])
+        .arg("--session-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("recording stopped") && stderr.contains("No space left"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The audio written before the failure is a valid WAV.
+    let wav = hound::WavReader::open(dir.join("audio.wav")).unwrap();
+    assert!(wav.duration() > 0);
+}
