@@ -87,7 +87,7 @@ impl Default for Settings {
             participant: "participant".into(),
             f0_min_hz: c.f0_min_hz,
             f0_max_hz: c.f0_max_hz,
-            pause_secs: 1.0,
+            pause_secs: 0.6,
             device: DeviceSetting::Default,
             text_scale: 1.0,
             theme: ThemeChoice::Dark,

@@ -59,15 +59,15 @@ pub fn status_ui(
         let small = |s: String| RichText::new(s).size(14.0).color(pal.muted);
         match &model.input.status {
             Some(InputStatus::Connected { name, rate_hz, channels, .. }) => {
-                ui.label(RichText::new("●").size(14.0).color(pal.voice));
+                dot(ui, pal.voice);
                 ui.label(small(format!("{name} · {rate_hz} Hz · {channels} ch")));
             }
             Some(InputStatus::Lost { name, .. }) => {
-                ui.label(RichText::new("●").size(14.0).color(pal.warning));
+                dot(ui, pal.warning);
                 ui.label(small(format!("{name}: lost")));
             }
             Some(InputStatus::Waiting { wanted, .. }) => {
-                ui.label(RichText::new("●").size(14.0).color(pal.warning));
+                dot(ui, pal.warning);
                 ui.label(small(format!("{wanted}: waiting")));
             }
             Some(InputStatus::Ended { name }) => {
@@ -97,7 +97,8 @@ pub fn status_ui(
         }
         if let Some((dir, since)) = recording {
             let secs = since.elapsed().as_secs();
-            ui.label(RichText::new("● REC").size(14.0).color(pal.warning))
+            dot(ui, pal.warning);
+            ui.label(RichText::new("REC").size(14.0).color(pal.warning))
                 .on_hover_text(dir.display().to_string());
             ui.label(small(format!("{:02}:{:02}", secs / 60, secs % 60)));
         }
@@ -111,4 +112,10 @@ pub fn status_ui(
         });
     });
     command
+}
+
+/// A small coloured dot (drawn, so no font needs the glyph).
+fn dot(ui: &mut Ui, colour: egui::Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::Vec2::splat(14.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 5.0, colour);
 }
