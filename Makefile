@@ -1,14 +1,20 @@
-# attune: `make run` analyses the bundled demo recording; `make test` runs every test.
+# attune: `make run` opens the companion window (the bundled demo session when there is no
+# microphone); `make test` runs every test.
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: deps run test bench score fmt lint
+.PHONY: deps run demo-analyze test bench score fmt lint
 
 deps:
 	@scripts/install-deps.sh
 
-run: deps
-	cargo run --release -- analyze assets/demo_session.wav --out out/demo
+run:
+	@scripts/install-deps.sh --gui
+	cargo run --release --locked
+
+# The analysis of the bundled demo recording, as files.
+demo-analyze: deps
+	cargo run --release --locked -- analyze assets/demo_session.wav --out out/demo
 	@echo; echo "Results in out/demo:"; ls -l out/demo; echo; cat out/demo/demo_session.summary.json
 
 test: deps

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs what attune needs to build and test on Debian/Ubuntu: a C toolchain and pkg-config
-# (for crates with C parts) and the Rust toolchain when cargo is missing. Uses sudo when not root.
+# Installs what attune needs on Debian/Ubuntu: a C toolchain, pkg-config and the ALSA headers
+# (cpal) to build, and the Rust toolchain when cargo is missing. With --gui also the libraries
+# the window loads at run time (X11/Wayland, OpenGL). Uses sudo when not root.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
 command -v cc >/dev/null || need+=(build-essential)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev)
 command -v curl >/dev/null || command -v cargo >/dev/null || need+=(curl ca-certificates)
+if [ "${1:-}" = "--gui" ]; then
+  for p in libgl1 libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libwayland-client0 libwayland-egl1; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  done
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "attune: installing ${need[*]} with apt-get" >&2
   as_root apt-get update -qq

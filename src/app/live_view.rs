@@ -93,13 +93,10 @@ pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &
             pal.voice_past
         };
         let w = width_for(p.level_dbfs);
-        match prev {
-            Some((q, t)) if p.t_secs - t < 0.035 => {
-                painter.line_segment([q, pos], Stroke::new(w, colour));
-            }
-            _ => {
-                painter.circle_filled(pos, w / 2.0, colour);
-            }
+        // Round joins: a disc at every frame, a segment to the one before.
+        painter.circle_filled(pos, w / 2.0, colour);
+        if let Some((q, _)) = prev.filter(|&(_, t)| p.t_secs - t < 0.035) {
+            painter.line_segment([q, pos], Stroke::new(w, colour));
         }
         prev = Some((pos, p.t_secs));
     }
@@ -162,10 +159,18 @@ fn draw_card_contour(ui: &Ui, rect: Rect, card: &MirrorCard, pal: &Palette) {
     if card.contour.is_empty() {
         return;
     }
-    let st: Vec<f64> = card
+    let raw: Vec<f64> = card
         .contour
         .iter()
         .map(|&(_, f)| 12.0 * f64::from(f).log2())
+        .collect();
+    // A median of three steadies single-frame jumps, so the shape reads at a glance.
+    let st: Vec<f64> = (0..raw.len())
+        .map(|i| {
+            let mut w = [raw[i.saturating_sub(1)], raw[i], raw[(i + 1).min(raw.len() - 1)]];
+            w.sort_by(f64::total_cmp);
+            w[1]
+        })
         .collect();
     let lo = st.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = st.iter().copied().fold(f64::NEG_INFINITY, f64::max);

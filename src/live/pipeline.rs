@@ -419,10 +419,12 @@ fn device_loop(
                 });
                 let stream = open.stream;
                 if source_tx.send(open.output).is_err() {
+                    release(stream);
                     return;
                 }
                 let lost_reason = loop {
                     if !nap(stop, Duration::from_millis(50)) {
+                        release(stream);
                         return;
                     }
                     let limit = if counters.callbacks.load(Ordering::Relaxed) > 0 {
@@ -438,11 +440,11 @@ fn device_loop(
                         break format!("no audio for {:.1} s", silent.as_secs_f64());
                     }
                 };
-                drop(stream);
                 let _ = status_tx.send(InputStatus::Lost {
                     name: device_name,
                     reason: lost_reason,
                 });
+                release(stream);
             }
             Err(e) => {
                 let reason = e.to_string();
@@ -474,6 +476,15 @@ fn device_loop(
             return;
         }
     }
+}
+
+/// Stops a stream on a thread of its own: closing a device that has gone away can block inside
+/// the audio system for a long time, and must hold up neither reconnecting nor quitting.
+fn release(stream: cpal::Stream) {
+    // The thread is not joined: if closing never returns, only that thread waits.
+    let _ = std::thread::Builder::new()
+        .name("stream-release".into())
+        .spawn(move || drop(stream));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,145 @@
+//! End to end through a real cpal input device, on a machine without a sound card: PulseAudio
+//! with a null sink (`../shared/env/virtual-audio.sh`) gives ALSA's `default` input. The demo
+//! session is played into it while `attune live --headless` records; what comes out is checked
+//! against the demo's ground truth. Then the audio server is killed (the device is lost) and
+//! started again (the device returns): the session records the loss, keeps what it had and
+//! reconnects.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{demo_f0_truth, demo_onsets_truth, onset_f_measure, raw_pitch_accuracy, read_csv};
+
+fn script() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/env/virtual-audio.sh");
+    assert!(p.exists(), "{} is needed for the end-to-end device test", p.display());
+    p
+}
+
+fn virtual_audio(xdg: &Path, args: &[&str]) {
+    let status = Command::new("bash")
+        .arg(script())
+        .args(args)
+        .env("XDG_RUNTIME_DIR", xdg)
+        .status()
+        .unwrap();
+    assert!(status.success(), "virtual-audio.sh {args:?} failed");
+}
+
+/// 10 ms RMS levels (dB, floored at -60) of a WAV file's first channel.
+fn envelope_db(path: &Path) -> Vec<f64> {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let hop = (spec.sample_rate / 100) as usize;
+    let ch = spec.channels as usize;
+    let samples: Vec<f64> = match spec.sample_format {
+        hound::SampleFormat::Int => r
+            .samples::<i32>()
+            .step_by(ch)
+            .map(|s| f64::from(s.unwrap()) / f64::from(1u32 << (spec.bits_per_sample - 1)))
+            .collect(),
+        hound::SampleFormat::Float => r.samples::<f32>().step_by(ch).map(|s| f64::from(s.unwrap())).collect(),
+    };
+    samples
+        .chunks(hop)
+        .map(|c| {
+            let p = c.iter().map(|x| x * x).sum::<f64>() / c.len() as f64;
+            (10.0 * (p + 1e-12).log10()).max(-60.0)
+        })
+        .collect()
+}
+
+/// Where the demo starts in the recording (s): the lag that best correlates the envelopes.
+fn demo_offset_secs(recording: &Path) -> f64 {
+    let demo = envelope_db(&Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_session.wav"));
+    let rec = envelope_db(recording);
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+    let (dm, rm) = (mean(&demo), mean(&rec));
+    let mut best = (f64::MIN, 0usize);
+    for lag in 0..rec.len().saturating_sub(demo.len() / 2) {
+        let n = demo.len().min(rec.len() - lag);
+        let c: f64 = (0..n).map(|i| (demo[i] - dm) * (rec[lag + i] - rm)).sum::<f64>() / n as f64;
+        if c > best.0 {
+            best = (c, lag);
+        }
+    }
+    best.1 as f64 * 0.01
+}
+
+#[test]
+fn a_real_input_device_records_the_demo_survives_its_loss_and_reconnects() {
+    let xdg = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-virtual-audio");
+    std::fs::create_dir_all(&xdg).unwrap();
+    virtual_audio(&xdg, &["start"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("session");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_attune"))
+        .args(["live", "--headless", "--duration", "56", "--participant", "P01"])
+        .arg("--session-dir")
+        .arg(&dir)
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Wait for frames to arrive (the first samples come 1-2 s after the stream starts).
+    let log = dir.join("events.jsonl");
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("\"type\":\"pitch\"") {
+            break;
+        }
+        assert!(Instant::now() < until, "no frames from the device: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Play the demo into the device (this takes its 40.5 s).
+    virtual_audio(&xdg, &["play", concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo_session.wav")]);
+    // The device goes away (as an unplugged USB microphone does), then comes back.
+    std::thread::sleep(Duration::from_millis(500));
+    virtual_audio(&xdg, &["stop"]);
+    std::thread::sleep(Duration::from_secs(3));
+    virtual_audio(&xdg, &["start"]);
+
+    let stderr = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let status = child.wait().unwrap();
+    virtual_audio(&xdg, &["stop"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("capturing from"), "{stderr}");
+    assert!(stderr.contains("lost"), "the loss is reported: {stderr}");
+    assert!(
+        stderr.matches("capturing from").count() >= 2,
+        "it reconnected: {stderr}"
+    );
+
+    // The loss and the return are in the session's log; the recording kept the demo.
+    let events = std::fs::read_to_string(&log).unwrap();
+    assert!(events.contains("\"status\":\"lost\""));
+    let wav = hound::WavReader::open(dir.join("audio.wav")).unwrap();
+    let secs = wav.duration() as f64 / f64::from(wav.spec().sample_rate);
+    assert!(secs >= 41.0, "{secs} s recorded");
+
+    // What the pipeline heard through the device matches the demo's truth.
+    let offset = demo_offset_secs(&dir.join("audio.wav"));
+    let f0 = read_csv(&dir.join("session.f0.csv"));
+    let rpa = raw_pitch_accuracy(&demo_f0_truth(), &f0, offset, 0.0, 40.5);
+    assert!(rpa >= 0.85, "pitch accuracy through the device {rpa:.3} (offset {offset:.2} s)");
+    let onsets: Vec<f64> = read_csv(&dir.join("session.onsets.csv")).iter().map(|r| r[0]).collect();
+    let f = onset_f_measure(&demo_onsets_truth(), &onsets, offset, 0.0, 40.5, 0.05);
+    assert!(f >= 0.75, "onsets F through the device {f:.2} (offset {offset:.2} s)");
+
+    // Latency was measured from the device's capture time stamps.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("live.summary.json")).unwrap()).unwrap();
+    let lat = &summary["latency_sound_to_pitch_ms"];
+    assert!(lat["count"].as_u64().unwrap() > 3000, "{lat}");
+    assert!(lat["p50_ms"].as_f64().unwrap() >= summary["analysis_delay_ms"].as_f64().unwrap());
+}
