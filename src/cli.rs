@@ -64,6 +64,13 @@ pub struct LiveArgs {
     /// Analyse this input channel (counted from 1) instead of the mix of all channels.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub channel: Option<u16>,
+    /// Headless: start the demo or --play recording again when it ends.
+    #[arg(long = "loop", requires = "headless")]
+    pub loop_playback: bool,
+    /// Headless: play the demo or --play recording this many times faster than real time
+    /// (soak tests: 3 hours in minutes).
+    #[arg(long, default_value_t = 1.0, requires = "headless")]
+    pub speed: f64,
     /// The participant's pseudonym, written to session.json (never a real name).
     #[arg(long, default_value = "participant")]
     pub participant: String,

@@ -42,6 +42,9 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
     if !(duration.is_finite() && duration > 0.0) {
         bail!("--duration must be a positive number of seconds");
     }
+    if !(args.speed.is_finite() && (0.1..=1000.0).contains(&args.speed)) {
+        bail!("--speed must lie within 0.1-1000");
+    }
     let Some(dir) = args.session_dir.clone() else {
         bail!("--headless needs --session-dir DIR");
     };
@@ -57,7 +60,8 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         route: live_route(args),
         config: config.clone(),
         demo_when_no_device: false,
-        loop_playback: false,
+        loop_playback: args.loop_playback,
+        playback_speed: args.speed,
         record: Some(RecordTo {
             dir: dir.clone(),
             participant: args.participant.clone(),

@@ -183,6 +183,7 @@ impl AttuneApp {
             config: self.settings.analysis_config(),
             demo_when_no_device: true,
             loop_playback: true,
+            playback_speed: 1.0,
             record,
         };
         let ctx = self.ctx.clone();

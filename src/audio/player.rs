@@ -77,8 +77,14 @@ pub struct Player {
 impl Player {
     /// Starts playing `recording` in real time into a new pair of rings ("player" thread).
     /// With `looped` it starts again after a short silence; otherwise it ends with the
-    /// recording and then delivers nothing, as a device would that fell silent.
-    pub fn start(recording: Recording, looped: bool) -> std::io::Result<(Self, SourceOutput)> {
+    /// recording and then delivers nothing, as a device would that fell silent. `speed` > 1
+    /// plays faster than real time (soak tests of hours in minutes).
+    pub fn start(
+        recording: Recording,
+        looped: bool,
+        speed: f64,
+    ) -> std::io::Result<(Self, SourceOutput)> {
+        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
         let (mut input, mut output) = source_rings(recording.rate_hz, recording.name.clone(), 1);
         output.playback = true;
         let stop = Arc::new(AtomicBool::new(false));
@@ -88,7 +94,7 @@ impl Player {
             .spawn(move || {
                 let rate = f64::from(recording.rate_hz);
                 let block_len = (rate * BLOCK_SECS).round().max(1.0) as usize;
-                let block_dur = Duration::from_secs_f64(block_len as f64 / rate);
+                let block_dur = Duration::from_secs_f64(block_len as f64 / rate / speed);
                 let gap = vec![0.0f32; block_len];
                 let gap_blocks = (LOOP_GAP_SECS / BLOCK_SECS) as usize;
                 let started = Instant::now();

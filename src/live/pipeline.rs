@@ -74,6 +74,8 @@ pub struct LiveOptions {
     pub demo_when_no_device: bool,
     /// Start a played recording again when it ends.
     pub loop_playback: bool,
+    /// How fast a recording is played (1 = real time).
+    pub playback_speed: f64,
     pub record: Option<RecordTo>,
 }
 
@@ -330,6 +332,7 @@ fn capture_main(
         InputChoice::Demo => play(
             Recording::demo().map_err(|e| e.to_string()),
             options.loop_playback,
+            options.playback_speed,
             source_tx,
             status_tx,
             stop,
@@ -337,6 +340,7 @@ fn capture_main(
         InputChoice::File(p) => play(
             Recording::open(p).map_err(|e| format!("{}: {e}", p.display())),
             options.loop_playback,
+            options.playback_speed,
             source_tx,
             status_tx,
             stop,
@@ -348,6 +352,7 @@ fn capture_main(
 fn play(
     recording: Result<Recording, String>,
     looped: bool,
+    speed: f64,
     source_tx: &Sender<SourceOutput>,
     status_tx: &Sender<InputStatus>,
     stop: &AtomicBool,
@@ -364,7 +369,7 @@ fn play(
     };
     let name = recording.name.clone();
     let rate_hz = recording.rate_hz;
-    let (player, output) = match Player::start(recording, looped) {
+    let (player, output) = match Player::start(recording, looped, speed) {
         Ok(p) => p,
         Err(e) => {
             let _ = status_tx.send(InputStatus::Waiting {
@@ -456,6 +461,7 @@ fn device_loop(
                     play(
                         Recording::demo().map_err(|e| e.to_string()),
                         true,
+                        1.0,
                         source_tx,
                         status_tx,
                         stop,
