@@ -18,8 +18,10 @@ use super::histogram::F0Histogram;
 const HISTORY: usize = 64;
 /// A voiced stretch must last this many frames to count.
 const MIN_RUN_FRAMES: u32 = 4;
-/// How far back an onset may be moved from the start of voicing.
-const MAX_BACKTRACK_FRAMES: u64 = 15;
+/// How far back an onset may be moved from the start of voicing (10 ms): the voicing decision
+/// lags a sharp attack by up to a frame. Further back, over a slow attack or the consonant
+/// before a sung note, is earlier than listeners (and annotators) place the onset.
+const MAX_BACKTRACK_FRAMES: u64 = 1;
 /// While backtracking an onset over its attack, the level must keep rising by this much per
 /// frame: a slow hum attack rises steadily, a consonant or breath before the voice does not.
 const ATTACK_RISE_DB: f32 = 1.0;
@@ -29,6 +31,10 @@ const MAX_RELEASE_FRAMES: u64 = 20;
 const DIP_DB: f32 = 6.0;
 /// A voicing gap inside a vocalisation is a syllable boundary when its level drops this much.
 const GAP_DIP_DB: f32 = 3.0;
+/// A dip is a syllable boundary only when brief: from where the level was last `DIP_DB` above
+/// the dip's minimum to where it is again at most this many frames (160 ms). Slower swells,
+/// e.g. harmonics crossing a formant in a glide, or reverberation, are not syllables.
+const MAX_DIP_WIDTH_FRAMES: u64 = 16;
 /// A dip onset is dated where the level has risen this much out of the dip's minimum: the
 /// start of the new syllable's rise, not the quietest frame of the dip.
 const DIP_DATE_RISE_DB: f32 = 2.0;
@@ -36,12 +42,12 @@ const DIP_DATE_RISE_DB: f32 = 2.0;
 const MIN_IOI_FRAMES: u64 = 8;
 
 /// Note changes: the pitch before and after a candidate boundary is compared over windows of
-/// this many frames each (120 ms).
-const NOTE_WINDOW_FRAMES: usize = 12;
+/// this many frames each (150 ms).
+const NOTE_WINDOW_FRAMES: usize = 15;
 /// The medians of the two windows must differ by at least this much (semitones).
-const NOTE_MIN_JUMP_ST: f32 = 0.8;
+const NOTE_MIN_JUMP_ST: f32 = 0.5;
 /// ... by at least the sum of the windows' mean absolute deviations (spread), times this.
-const NOTE_SPREAD_RATIO: f32 = 1.0;
+const NOTE_SPREAD_RATIO: f32 = 1.5;
 /// ... and neither window may drift (its linear trend across the window, in semitones) by more
 /// than this fraction of the jump: a glide drifts as much as it jumps, a held note does not.
 const NOTE_MAX_DRIFT_RATIO: f32 = 0.7;
@@ -303,7 +309,13 @@ impl VocalTracker {
                     {
                         onset += 1;
                     }
-                    self.emit_onset(onset, events);
+                    let mut fall = dip_frame.max(oldest);
+                    while fall > oldest && self.at(fall).level_db < dip_db + DIP_DB {
+                        fall -= 1;
+                    }
+                    if frame.index - fall <= MAX_DIP_WIDTH_FRAMES {
+                        self.emit_onset(onset, events);
+                    }
                     self.peak_since_onset_db = level;
                     self.dip = None;
                 }
