@@ -127,6 +127,37 @@ fn a_wide_glide_is_followed() {
     assert!(fraction_within(&frames, 0.6, 1.4, 50.0, truth) > 0.95);
 }
 
+/// Onsets inside one breath: a new note gives one, a glide or vibrato does not.
+#[test]
+fn sung_note_changes_are_onsets_but_glides_and_vibrato_are_not() {
+    let sing = |f0: fn(f64) -> f64| {
+        scene(
+            16_000,
+            2.6,
+            0.0003,
+            &[(0.5, voice(16_000, 1.6, 0.4, 0.05, 0.05, f0))],
+            4,
+        )
+    };
+    // Three notes, 0.5 s each, two and three semitones apart, joined by 40 ms transitions.
+    let melody = |t: f64| {
+        let step = |t: f64, at: f64| ((t - at) / 0.04).clamp(0.0, 1.0);
+        250.0 * 2f64.powf((2.0 * step(t, 0.5) - 3.0 * step(t, 1.05)) / 12.0)
+    };
+    let on = onsets(&analyze(&sing(melody), 16_000));
+    assert_eq!(on.len(), 3, "{on:?}");
+    for (got, want) in on.iter().zip([0.5, 1.02, 1.57]) {
+        assert!((got - want).abs() < 0.05, "{on:?}");
+    }
+    let glide = |t: f64| 200.0 * 2f64.powf(t / 1.6);
+    let vibrato =
+        |t: f64| 250.0 * 2f64.powf(1.5 / 12.0 * (2.0 * std::f64::consts::PI * 5.5 * t).sin());
+    for (name, f0) in [("glide", glide as fn(f64) -> f64), ("vibrato", vibrato)] {
+        let on = onsets(&analyze(&sing(f0), 16_000));
+        assert_eq!(on.len(), 1, "{name}: {on:?}");
+    }
+}
+
 #[test]
 fn the_whole_range_from_creak_to_squeal_without_octave_errors() {
     for &f in &[60.0, 100.0, 440.0, 900.0, 1400.0] {

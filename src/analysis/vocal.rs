@@ -2,7 +2,8 @@
 //!
 //! A vocal onset is where a voiced stretch begins (backtracked to where its sound starts
 //! rising out of the floor, so a slow hum attack or the "h" of a laugh is dated at its start),
-//! or where the level dips and rises again inside continuous voicing (a "ma-ma-ma"). Sounds
+//! where the level dips and rises again inside continuous voicing (a "ma-ma-ma"), or where a
+//! sung note changes to another without a dip: a level pitch moves to a new level pitch. Sounds
 //! that never become voiced — breaths, claps, knocks — give no onset. A vocalisation is a group
 //! of voiced stretches with gaps shorter than `max_gap_in_vocalisation_secs`.
 
@@ -17,8 +18,10 @@ use super::histogram::F0Histogram;
 const HISTORY: usize = 64;
 /// A voiced stretch must last this many frames to count.
 const MIN_RUN_FRAMES: u32 = 4;
-/// How far back an onset may be moved from the start of voicing.
-const MAX_BACKTRACK_FRAMES: u64 = 15;
+/// How far back an onset may be moved from the start of voicing (10 ms): the voicing decision
+/// lags a sharp attack by up to a frame. Further back, over a slow attack or the consonant
+/// before a sung note, is earlier than listeners (and annotators) place the onset.
+const MAX_BACKTRACK_FRAMES: u64 = 1;
 /// While backtracking an onset over its attack, the level must keep rising by this much per
 /// frame: a slow hum attack rises steadily, a consonant or breath before the voice does not.
 const ATTACK_RISE_DB: f32 = 1.0;
@@ -28,8 +31,60 @@ const MAX_RELEASE_FRAMES: u64 = 20;
 const DIP_DB: f32 = 6.0;
 /// A voicing gap inside a vocalisation is a syllable boundary when its level drops this much.
 const GAP_DIP_DB: f32 = 3.0;
+/// A dip is a syllable boundary only when brief: from where the level was last `DIP_DB` above
+/// the dip's minimum to where it is again at most this many frames (160 ms). Slower swells,
+/// e.g. harmonics crossing a formant in a glide, or reverberation, are not syllables.
+const MAX_DIP_WIDTH_FRAMES: u64 = 16;
+/// A dip onset is dated where the level has risen this much out of the dip's minimum: the
+/// start of the new syllable's rise, not the quietest frame of the dip.
+const DIP_DATE_RISE_DB: f32 = 2.0;
 /// Minimum spacing of onsets.
 const MIN_IOI_FRAMES: u64 = 8;
+
+/// Note changes: the pitch before and after a candidate boundary is compared over windows of
+/// this many frames each (150 ms).
+const NOTE_WINDOW_FRAMES: usize = 15;
+/// The medians of the two windows must differ by at least this much (semitones).
+const NOTE_MIN_JUMP_ST: f32 = 0.5;
+/// ... by at least the sum of the windows' mean absolute deviations (spread), times this.
+const NOTE_SPREAD_RATIO: f32 = 1.5;
+/// ... and neither window may drift (its linear trend across the window, in semitones) by more
+/// than this fraction of the jump: a glide drifts as much as it jumps, a held note does not.
+const NOTE_MAX_DRIFT_RATIO: f32 = 0.7;
+/// Vibrato guard: the new pitch must be new. Over this many frames before the boundary (0.4 s,
+/// at least two cycles of the slowest vibrato)...
+const NOTE_LOOKBACK_FRAMES: usize = 40;
+/// ... at most this fraction of the voiced frames may lie within half the jump of the new
+/// pitch (a vibrato keeps returning to both of its levels).
+const NOTE_MAX_REVISIT: f32 = 0.05;
+
+/// A frequency in semitones (relative to 1 Hz).
+fn semitones(f0_hz: f32) -> f32 {
+    12.0 * f0_hz.max(f32::MIN_POSITIVE).log2()
+}
+
+/// Median, mean absolute deviation from the median, and drift (the least-squares linear
+/// trend times the window length) of a window of pitches in semitones.
+fn window_stats(x: &[f32; NOTE_WINDOW_FRAMES]) -> (f32, f32, f32) {
+    let n = NOTE_WINDOW_FRAMES;
+    let mut sorted = *x;
+    sorted.sort_unstable_by(f32::total_cmp);
+    let median = if n % 2 == 0 {
+        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+    } else {
+        sorted[n / 2]
+    };
+    let spread = x.iter().map(|v| (v - median).abs()).sum::<f32>() / n as f32;
+    let mean = x.iter().sum::<f32>() / n as f32;
+    let centre = (n as f32 - 1.0) / 2.0;
+    let (mut sxy, mut sxx) = (0.0f32, 0.0f32);
+    for (k, v) in x.iter().enumerate() {
+        let t = k as f32 - centre;
+        sxy += t * (v - mean);
+        sxx += t * t;
+    }
+    (median, spread, sxy / sxx * n as f32)
+}
 
 /// One decided frame as the vocal tracker sees it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,6 +125,9 @@ pub struct VocalTracker {
     /// Dip tracking inside continuous voicing.
     peak_since_onset_db: f32,
     dip: Option<(u64, f32)>,
+    /// The strongest note-change boundary in the current stretch of frames that qualify:
+    /// (frame, jump in semitones). Emitted when the stretch ends.
+    note_change: Option<(u64, f32)>,
     open: Option<OpenVocalisation>,
     f0: F0Histogram,
 }
@@ -85,6 +143,7 @@ impl VocalTracker {
             last_onset: None,
             peak_since_onset_db: f32::MIN,
             dip: None,
+            note_change: None,
             open: None,
             f0: F0Histogram::new(config.f0_min_hz, config.f0_max_hz),
         }
@@ -101,6 +160,7 @@ impl VocalTracker {
         if frame.f0_hz.is_none() {
             self.run_start = None;
             self.run_len = 0;
+            self.note_change = None;
             if let Some(open) = &self.open {
                 if j > open.last_voiced + self.max_gap_frames {
                     self.close(events);
@@ -121,6 +181,7 @@ impl VocalTracker {
         } else {
             self.commit_through(j);
             self.track_dips(&frame, events);
+            self.track_note_changes(j, run_start, events);
         }
     }
 
@@ -179,6 +240,7 @@ impl VocalTracker {
             .map(|i| self.at(i).level_db)
             .fold(f32::MIN, f32::max);
         self.dip = None;
+        self.note_change = None;
     }
 
     /// Moves an onset back from the start of voicing to where the sound starts rising.
@@ -239,12 +301,84 @@ impl VocalTracker {
                 if level < dip_db {
                     self.dip = Some((frame.index, level));
                 } else if level > dip_db + DIP_DB {
-                    self.emit_onset(dip_frame, events);
+                    // Date it where the rise out of the dip starts (frames older than the
+                    // history are skipped).
+                    let oldest = frame.index.saturating_sub(HISTORY as u64 - 1);
+                    let mut onset = dip_frame.max(oldest);
+                    while onset < frame.index && self.at(onset).level_db < dip_db + DIP_DATE_RISE_DB
+                    {
+                        onset += 1;
+                    }
+                    let mut fall = dip_frame.max(oldest);
+                    while fall > oldest && self.at(fall).level_db < dip_db + DIP_DB {
+                        fall -= 1;
+                    }
+                    if frame.index - fall <= MAX_DIP_WIDTH_FRAMES {
+                        self.emit_onset(onset, events);
+                    }
                     self.peak_since_onset_db = level;
                     self.dip = None;
                 }
             }
         }
+    }
+
+    /// A new note inside continuous voicing: the pitch holds one level over
+    /// `NOTE_WINDOW_FRAMES`, then another at least `NOTE_MIN_JUMP_ST` away, each window flat
+    /// (little spread and drift, so glides and vibrato do not qualify) and the new level not
+    /// visited in the last `NOTE_LOOKBACK_FRAMES`. Of consecutive qualifying boundaries the one
+    /// with the largest jump is the onset, emitted when the run of qualifying boundaries ends.
+    fn track_note_changes(&mut self, j: u64, run_start: u64, events: &mut Vec<Event>) {
+        let w = NOTE_WINDOW_FRAMES as u64;
+        let boundary = (j + 1).checked_sub(w);
+        let jump = boundary
+            .filter(|&c| c >= run_start + w)
+            .and_then(|c| self.note_jump(c, run_start));
+        match (jump, self.note_change) {
+            (Some(jump), Some((_, best))) if jump <= best => {}
+            (Some(jump), _) => self.note_change = boundary.map(|c| (c, jump)),
+            (None, Some((c, _))) => {
+                self.note_change = None;
+                self.emit_onset(c, events);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// The jump (semitones) at boundary `c` if it is a note change, else `None`. The windows
+    /// `c - W .. c` and `c .. c + W` are voiced (they lie in the run starting at `run_start`).
+    fn note_jump(&self, c: u64, run_start: u64) -> Option<f32> {
+        let before = self.window_semitones(c - NOTE_WINDOW_FRAMES as u64)?;
+        let after = self.window_semitones(c)?;
+        let (median_b, spread_b, drift_b) = window_stats(&before);
+        let (median_a, spread_a, drift_a) = window_stats(&after);
+        let jump = (median_a - median_b).abs();
+        let flat = jump >= NOTE_MIN_JUMP_ST
+            && jump >= NOTE_SPREAD_RATIO * (spread_b + spread_a)
+            && drift_b.abs().max(drift_a.abs()) <= NOTE_MAX_DRIFT_RATIO * jump;
+        if !flat {
+            return None;
+        }
+        let from = c.saturating_sub(NOTE_LOOKBACK_FRAMES as u64).max(run_start);
+        let (mut near, mut n) = (0u32, 0u32);
+        for i in from..c {
+            if let Some(f0) = self.at(i).f0_hz {
+                n += 1;
+                if (semitones(f0) - median_a).abs() < 0.5 * jump {
+                    near += 1;
+                }
+            }
+        }
+        (n == 0 || near as f32 <= NOTE_MAX_REVISIT * n as f32).then_some(jump)
+    }
+
+    /// The pitch (semitones) of the `NOTE_WINDOW_FRAMES` frames from `first`, if all voiced.
+    fn window_semitones(&self, first: u64) -> Option<[f32; NOTE_WINDOW_FRAMES]> {
+        let mut out = [0.0; NOTE_WINDOW_FRAMES];
+        for (k, v) in out.iter_mut().enumerate() {
+            *v = semitones(self.at(first + k as u64).f0_hz?);
+        }
+        Some(out)
     }
 
     /// Adds frames up to `index` (inclusive) to the open vocalisation's measures.

@@ -18,6 +18,8 @@ const REFINE_PERIODS: f64 = 2.5;
 const REFINE_MIN_STRENGTH: f32 = 0.5;
 /// How many of the best candidates are refined.
 const REFINED_CANDIDATES: usize = 3;
+/// How many lags the refinement may walk beyond the five around the long-window estimate.
+const REFINE_MAX_WALK: usize = 1;
 /// Shortest refinement window (10 ms at 16 kHz).
 const REFINE_MIN_WINDOW: usize = 160;
 
@@ -247,13 +249,11 @@ impl PitchAnalyzer {
         let mid = self.centre_offset();
         let win = ((REFINE_PERIODS * tau) as usize).max(REFINE_MIN_WINDOW);
         let t0 = tau.round() as usize;
-        // Normalised difference at five lags around the estimate, each centred on `mid`.
-        let mut d = [0f64; 5];
-        for (k, dk) in d.iter_mut().enumerate() {
-            let t = t0 + k - 2;
+        // Normalised difference at lag `t`, the span centred on `mid`.
+        let diff = |t: usize| -> Option<f64> {
             let span = win + t;
             if t < 2 || mid < span / 2 || mid - span / 2 + span > len {
-                return f0_hz;
+                return None;
             }
             let start = mid - span / 2;
             // Σ(x - y)² = Σx² + Σy² - 2Σxy; the energies come from the prefix sums.
@@ -263,11 +263,40 @@ impl PitchAnalyzer {
                 &self.centred[start..start + win],
                 &self.centred[start + t..start + t + win],
             ));
-            *dk = if energy > 0.0 {
+            Some(if energy > 0.0 {
                 ((energy - 2.0 * cross) / energy).max(0.0)
             } else {
                 1.0
-            };
+            })
+        };
+        // Five lags around the estimate, `d[k]` at lag `first + k`.
+        let Some(mut first) = t0.checked_sub(2) else {
+            return f0_hz;
+        };
+        let mut d = [0f64; 5];
+        for (k, dk) in d.iter_mut().enumerate() {
+            match diff(first + k) {
+                Some(v) => *dk = v,
+                None => return f0_hz,
+            }
+        }
+        // When the pitch moves fast the long window's estimate lags behind: follow the
+        // difference downhill, one lag at a time, while its minimum is at an end of the five.
+        for _ in 0..REFINE_MAX_WALK {
+            let lowest = (0..5).fold(0, |best, k| if d[k] < d[best] { k } else { best });
+            if lowest == 0 && first > 2 {
+                let Some(v) = diff(first - 1) else { break };
+                d.copy_within(0..4, 1);
+                d[0] = v;
+                first -= 1;
+            } else if lowest == 4 {
+                let Some(v) = diff(first + 5) else { break };
+                d.copy_within(1..5, 0);
+                d[4] = v;
+                first += 1;
+            } else {
+                break;
+            }
         }
         // The deepest of the three inner lags, refined by a parabola through its neighbours.
         let k = (1..4).fold(2, |best, k| if d[k] < d[best] { k } else { best });
@@ -278,7 +307,7 @@ impl PitchAnalyzer {
         } else {
             0.0
         };
-        let refined = (t0 + k) as f64 - 2.0 + shift;
+        let refined = (first + k) as f64 + shift;
         // Keep the long-window value if the short window disagrees by more than a semitone.
         if (refined / tau - 1.0).abs() > 0.06 {
             return f0_hz;
