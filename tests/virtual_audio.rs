@@ -70,9 +70,17 @@ fn demo_offset_secs(recording: &Path) -> f64 {
     best.1 as f64 * 0.01
 }
 
+/// The tests here share one audio server: one at a time.
+static SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn xdg_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-virtual-audio")
+}
+
 #[test]
 fn a_real_input_device_records_the_demo_survives_its_loss_and_reconnects() {
-    let xdg = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-virtual-audio");
+    let _server = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let xdg = xdg_dir();
     std::fs::create_dir_all(&xdg).unwrap();
     virtual_audio(&xdg, &["start"]);
     let tmp = tempfile::tempdir().unwrap();
@@ -142,4 +150,58 @@ fn a_real_input_device_records_the_demo_survives_its_loss_and_reconnects() {
     let lat = &summary["latency_sound_to_pitch_ms"];
     assert!(lat["count"].as_u64().unwrap() > 3000, "{lat}");
     assert!(lat["p50_ms"].as_f64().unwrap() >= summary["analysis_delay_ms"].as_f64().unwrap());
+}
+
+#[test]
+fn the_window_shows_a_lost_device_calmly_and_reconnects() {
+    use attune::app::settings::SettingsStore;
+    use attune::app::{AppOptions, AttuneApp};
+    use attune::audio::capture::ChannelRoute;
+    use egui_kittest::kittest::Queryable;
+    use egui_kittest::Harness;
+
+    let _server = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let xdg = xdg_dir();
+    std::fs::create_dir_all(&xdg).unwrap();
+    virtual_audio(&xdg, &["start"]);
+    // cpal (ALSA's pulse plugin) finds the server through this process's environment.
+    std::env::set_var("XDG_RUNTIME_DIR", &xdg);
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let options = AppOptions {
+        store: SettingsStore::in_dir(tmp.path()),
+        input: None,
+        route: ChannelRoute::Downmix,
+        sessions_dir: Some(sessions.clone()),
+    };
+    let mut h: Harness<'static, AttuneApp> = Harness::builder()
+        .with_size([1180.0, 720.0])
+        .build_eframe(move |cc| AttuneApp::new(&cc.egui_ctx, options));
+    let mut wait_for = |h: &mut Harness<'static, AttuneApp>, text: &str, secs: u64| {
+        let until = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < until {
+            h.step();
+            if h.query_all_by_label_contains(text).next().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        panic!("{text:?} not shown within {secs} s");
+    };
+    wait_for(&mut h, "Default Audio Device · 16000 Hz", 15);
+    wait_for(&mut h, "REC", 2);
+    // Unplugged: the window says so, and that the recording is kept.
+    virtual_audio(&xdg, &["stop"]);
+    wait_for(&mut h, "What was recorded is kept; reconnecting", 10);
+    // Back: the notice goes and the device is in the status line again.
+    virtual_audio(&xdg, &["start"]);
+    wait_for(&mut h, "Default Audio Device · 16000 Hz", 15);
+    assert!(h.query_all_by_label_contains("reconnecting").next().is_none());
+    let dir = h.state().recording_to().cloned().expect("recording into a session folder");
+    drop(h);
+    virtual_audio(&xdg, &["stop"]);
+    // The session folder holds the recording and the loss.
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    assert!(events.contains("\"status\":\"lost\""), "{events:.300}");
+    assert!(hound::WavReader::open(dir.join("audio.wav")).unwrap().duration() > 0);
 }

@@ -11,6 +11,8 @@ const QUIET_DBFS: f32 = -60.0;
 const LOUD_DBFS: f32 = -10.0;
 const RIBBON_MIN_WIDTH: f32 = 3.0;
 const RIBBON_MAX_WIDTH: f32 = 18.0;
+/// Frames per drawn piece of the ribbon (its width is their mean loudness).
+const RIBBON_PIECE: usize = 6;
 
 /// The big cue at the top: listening, your turn (with the pause timer), quiet.
 pub fn turn_cue_ui(ui: &mut Ui, cue: TurnCue, pal: &Palette) {
@@ -78,28 +80,50 @@ pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &
         f *= 2.0;
     }
 
-    // The contour: voiced frames joined; the vocalisation in progress in full colour.
+    // The contour: runs of voiced frames as polylines, a few frames per piece so the width can
+    // follow the loudness without a shape per frame; the vocalisation in progress in full colour.
     let current_from = model.vocalising_since.unwrap_or(f64::INFINITY);
-    let mut prev: Option<(Pos2, f64)> = None;
+    let mut piece: Vec<Pos2> = Vec::with_capacity(RIBBON_PIECE + 1);
+    let mut piece_width = 0.0f32;
+    let mut piece_current = false;
+    let mut last_t = f64::NEG_INFINITY;
+    let flush = |piece: &mut Vec<Pos2>, width: f32, current: bool| {
+        let n = piece.len();
+        if n == 0 {
+            return;
+        }
+        let colour = if current { pal.voice } else { pal.voice_past };
+        let w = width / n as f32;
+        if n == 1 {
+            painter.circle_filled(piece[0], w / 2.0, colour);
+        } else {
+            painter.add(egui::Shape::line(piece.clone(), Stroke::new(w, colour)));
+        }
+        // The next piece starts where this one ended.
+        let last = piece[n - 1];
+        piece.clear();
+        piece.push(last);
+    };
     for p in model.pitch.iter().filter(|p| p.t_secs >= now - RIBBON_SECS) {
         let Some(f0) = p.f0_hz else {
-            prev = None;
             continue;
         };
         let pos = Pos2::new(x_of(p.t_secs), y_of(f64::from(f0)));
-        let colour = if p.t_secs >= current_from {
-            pal.voice
-        } else {
-            pal.voice_past
-        };
-        let w = width_for(p.level_dbfs);
-        // Round joins: a disc at every frame, a segment to the one before.
-        painter.circle_filled(pos, w / 2.0, colour);
-        if let Some((q, _)) = prev.filter(|&(_, t)| p.t_secs - t < 0.035) {
-            painter.line_segment([q, pos], Stroke::new(w, colour));
+        let current = p.t_secs >= current_from;
+        let joined = p.t_secs - last_t < 0.035;
+        if !joined || current != piece_current || piece.len() > RIBBON_PIECE {
+            flush(&mut piece, piece_width, piece_current);
+            if !joined {
+                piece.clear();
+            }
+            piece_width = piece.len() as f32 * width_for(p.level_dbfs);
+            piece_current = current;
         }
-        prev = Some((pos, p.t_secs));
+        piece.push(pos);
+        piece_width += width_for(p.level_dbfs);
+        last_t = p.t_secs;
     }
+    flush(&mut piece, piece_width, piece_current);
     // Where "now" is.
     painter.vline(plot.max.x - 1.0, plot.y_range(), Stroke::new(2.0, pal.grid));
 
@@ -110,10 +134,10 @@ pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &
     }
     if let Some(rate) = model.syllable_rate_hz() {
         painter.text(
-            Pos2::new(rect.max.x - 8.0, beat_y),
-            Align2::RIGHT_CENTER,
+            Pos2::new(plot.max.x - 8.0, plot.min.y + 4.0),
+            Align2::RIGHT_TOP,
             format!("{rate:.1} beats/s"),
-            FontId::proportional(20.0),
+            FontId::proportional(22.0),
             pal.beat,
         );
     }

@@ -30,8 +30,9 @@ const MESSAGES_PER_FRAME: usize = 2000;
 /// Repaint pace while something moves on screen, and when all is still.
 const ACTIVE_REPAINT: Duration = Duration::from_millis(100);
 const IDLE_REPAINT: Duration = Duration::from_secs(1);
-/// The pipeline asks for a repaint this soon after new events (caps the frame rate).
-const WAKE_DELAY: Duration = Duration::from_millis(30);
+/// The pipeline asks for a repaint this soon after new voiced frames (0: at once; egui runs
+/// one frame for any number of requests that arrive while it draws).
+const WAKE_DELAY: Duration = Duration::from_millis(8);
 
 /// What a view asks the app to do.
 #[derive(Debug, Clone, PartialEq)]

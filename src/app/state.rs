@@ -78,10 +78,12 @@ pub struct LiveModel {
     pub vocalisations: u64,
     /// Seconds of vocalisation per session minute.
     pub activity_per_minute: VecDeque<f64>,
-    /// Sound → analysis event (from the pipeline) and sound → drawn frame (measured here).
+    /// Sound → the drawn frame that shows it (measured here, at the end of the frame).
     pub screen_latency: LatencyStats,
-    /// Captured-at times of the events taken since the last drawn frame.
-    undrawn: Vec<Instant>,
+    /// Analysis event → the drawn frame that shows it.
+    pub draw_latency: LatencyStats,
+    /// (captured at, analysed at) of the pitch events taken since the last drawn frame.
+    undrawn: Vec<(Option<Instant>, Instant)>,
 }
 
 impl LiveModel {
@@ -93,12 +95,14 @@ impl LiveModel {
     pub fn apply(&mut self, msg: LiveMessage) {
         match msg {
             LiveMessage::Event {
-                event, captured_at, ..
+                event,
+                captured_at,
+                analysed_at,
             } => {
-                if let (Event::Pitch(_), Some(c)) = (&event, captured_at) {
-                    if self.undrawn.len() < 4096 {
-                        self.undrawn.push(c);
-                    }
+                // Voiced frames are what the ribbon draws: their way to the screen is timed.
+                let voiced = matches!(event, Event::Pitch(p) if p.f0_hz.is_some());
+                if voiced && self.undrawn.len() < 4096 {
+                    self.undrawn.push((captured_at, analysed_at));
                 }
                 self.apply_event(&event);
             }
@@ -242,13 +246,20 @@ impl LiveModel {
 
     /// Call after a frame was drawn: the events taken before it are now on screen.
     pub fn frame_drawn(&mut self, at: Instant) {
-        for c in self.undrawn.drain(..) {
-            self.screen_latency.record(at.saturating_duration_since(c));
+        for (captured, analysed) in self.undrawn.drain(..) {
+            if let Some(c) = captured {
+                self.screen_latency.record(at.saturating_duration_since(c));
+            }
+            self.draw_latency.record(at.saturating_duration_since(analysed));
         }
     }
 
     pub fn screen_latency(&self) -> LatencySummary {
         self.screen_latency.summary()
+    }
+
+    pub fn draw_latency(&self) -> LatencySummary {
+        self.draw_latency.summary()
     }
 
     /// Whether anything on the ribbon is still moving (voiced frames in view).

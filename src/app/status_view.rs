@@ -84,14 +84,16 @@ pub fn status_ui(
             ui.label(small(format!("· dropped {dropped}")))
                 .on_hover_text("Samples (and messages) the program could not keep up with");
             let l = s.latency();
-            let screen = model.screen_latency();
             if l.count > 0 {
+                let screen = model.screen_latency();
+                let draw = model.draw_latency();
                 ui.label(small(format!(
-                    "· latency p50 {:.0} / p95 {:.0} ms · on screen p95 {:.0} ms",
-                    l.p50_ms, l.p95_ms, screen.p95_ms
+                    "· latency p50 {:.0} / p95 {:.0} ms · on screen p95 {:.0} ms (+{:.0} drawing)",
+                    l.p50_ms, l.p95_ms, screen.p95_ms, draw.p95_ms
                 )))
                 .on_hover_text(
-                    "From the moment a sound was captured to its pitch frame (and to the frame that drew it)",
+                    "Sound captured → its pitch frame analysed (p50 / p95); sound → the frame that \
+                     drew it (p95), of which the drawing part after the analysis",
                 );
             }
         }

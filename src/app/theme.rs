@@ -48,9 +48,15 @@ impl Palette {
         } else {
             (darken(voice), darken(turn), darken(beat))
         };
+        let background = if dark {
+            Color32::from_gray(12)
+        } else {
+            Color32::from_gray(248)
+        };
         Self {
             voice,
-            voice_past: voice.gamma_multiply(0.45),
+            // Opaque, so overlapping pieces of the ribbon do not show their seams.
+            voice_past: mix(voice, background, 0.5),
             turn,
             beat,
             muted: if dark {
@@ -81,4 +87,10 @@ impl Palette {
 fn darken(c: Color32) -> Color32 {
     let f = |x: u8| (f32::from(x) * 0.72) as u8;
     Color32::from_rgb(f(c.r()), f(c.g()), f(c.b()))
+}
+
+/// `a` mixed with `b`, `t` of the way to `b`; opaque.
+fn mix(a: Color32, b: Color32, t: f32) -> Color32 {
+    let m = |x: u8, y: u8| (f32::from(x) * (1.0 - t) + f32::from(y) * t).round() as u8;
+    Color32::from_rgb(m(a.r(), b.r()), m(a.g(), b.g()), m(a.b(), b.b()))
 }
