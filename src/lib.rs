@@ -28,4 +28,5 @@ pub mod config;
 pub mod dsp;
 pub mod events;
 pub mod output;
+pub mod session;
 pub mod time;

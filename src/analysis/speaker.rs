@@ -1,0 +1,565 @@
+//! Who is vocalising: attribution of vocalisations to the user (the person) or the partner
+//! (the practitioner), with two microphones (relative level after a per-session gain
+//! calibration, plus pitch to see overlaps) or with one (voice models from enrolment clips,
+//! or an unsupervised split into two voices `A`/`B`), and the push-to-talk override.
+//!
+//! Pure functions over [`ChannelTrack`]s: they run on the thread that holds the tracks (the
+//! `analyze` worker offline; the live window's analysis consumer later).
+
+use serde::Serialize;
+
+use crate::analysis::track::{frame_of, ChannelTrack};
+use crate::analysis::voice_model::{feature_vector, VoiceModel, VoiceVector};
+use crate::config::HOP_SECS;
+use crate::events::Vocalisation;
+use crate::time::SampleTime;
+
+/// Who vocalised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    /// The person (service user).
+    User,
+    /// The practitioner.
+    Partner,
+    /// First of two unnamed voices (one microphone, no enrolment).
+    A,
+    /// Second of two unnamed voices.
+    B,
+    /// Not attributed.
+    Unknown,
+}
+
+impl Speaker {
+    /// The label written to the CSV files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Speaker::User => "user",
+            Speaker::Partner => "partner",
+            Speaker::A => "A",
+            Speaker::B => "B",
+            Speaker::Unknown => "unknown",
+        }
+    }
+}
+
+/// A vocalisation with the speaker it was attributed to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub vocalisation: Vocalisation,
+    pub speaker: Speaker,
+    /// The track it was measured on (0 = user's microphone or the only one, 1 = partner's).
+    pub track: usize,
+    /// How sure the attribution is (the log-likelihood ratio or level margin; ≥ 0).
+    pub margin: f32,
+}
+
+/// Settings of the two-microphone attribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TwoChannelSettings {
+    /// Quiet frames inside a part shorter than this do not split it (s).
+    pub max_gap_secs: f64,
+    /// Frames dominated by the other talker for at least this long split a vocalisation (s).
+    pub max_foreign_secs: f64,
+    /// Parts shorter than this are dropped (s).
+    pub min_part_secs: f64,
+    /// Frames more than this below the vocalisation's peak are not judged (dB).
+    pub judged_range_db: f32,
+    /// Two channels voiced this far apart in pitch (semitones) hear two voices at once.
+    pub distinct_f0_semitones: f32,
+}
+
+impl Default for TwoChannelSettings {
+    fn default() -> Self {
+        Self {
+            max_gap_secs: 0.3,
+            max_foreign_secs: 0.04,
+            min_part_secs: 0.1,
+            judged_range_db: 30.0,
+            distinct_f0_semitones: 1.0,
+        }
+    }
+}
+
+/// The per-session gain calibration of two microphones: the level difference (user mic −
+/// partner mic, dB) when only the user vocalises, when only the partner does, and the
+/// threshold between them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Calibration {
+    pub user_mode_db: f32,
+    pub partner_mode_db: f32,
+    pub threshold_db: f32,
+}
+
+/// Finds the two modes of the level difference over the frames inside any vocalisation
+/// (Otsu's split of their histogram). With one talker only (modes under 4 dB apart) the mics
+/// are assumed to have equal gains and a bleed of at least 6 dB.
+pub fn calibrate(user: &ChannelTrack, partner: &ChannelTrack) -> Calibration {
+    let mut diffs: Vec<f32> = Vec::new();
+    for (idx, track) in [user, partner].into_iter().enumerate() {
+        for v in &track.vocalisations {
+            let (a, b) = (frame_of(v.start), frame_of(v.end));
+            for k in a..b.min(user.frames.len()).min(partner.frames.len()) {
+                let (fu, fp) = (user.frames[k], partner.frames[k]);
+                let own = if idx == 0 { fu } else { fp };
+                if own.level_dbfs > v.peak_level_dbfs - 20.0 {
+                    diffs.push(fu.level_dbfs - fp.level_dbfs);
+                }
+            }
+        }
+    }
+    let fallback = Calibration {
+        user_mode_db: 6.0,
+        partner_mode_db: -6.0,
+        threshold_db: 0.0,
+    };
+    if diffs.len() < 20 {
+        return fallback;
+    }
+    // Histogram over ±60 dB in 0.5 dB bins; Otsu's threshold.
+    const BINS: usize = 240;
+    let bin = |d: f32| (((d + 60.0) * 2.0).floor().clamp(0.0, (BINS - 1) as f32)) as usize;
+    let mut hist = [0f64; BINS];
+    for &d in &diffs {
+        hist[bin(d)] += 1.0;
+    }
+    let centre = |i: usize| i as f64 / 2.0 - 60.0 + 0.25;
+    let total: f64 = hist.iter().sum();
+    let sum_all: f64 = hist.iter().enumerate().map(|(i, h)| h * centre(i)).sum();
+    let (mut w0, mut s0) = (0.0, 0.0);
+    let mut best = (f64::MIN, 0usize, 0.0, 0.0);
+    for (i, h) in hist.iter().enumerate().take(BINS - 1) {
+        w0 += h;
+        s0 += h * centre(i);
+        let w1 = total - w0;
+        if w0 < 1.0 || w1 < 1.0 {
+            continue;
+        }
+        let (m0, m1) = (s0 / w0, (sum_all - s0) / w1);
+        let between = w0 * w1 * (m0 - m1) * (m0 - m1);
+        if between > best.0 {
+            best = (between, i, m0, m1);
+        }
+    }
+    let (_, _, low_mean, high_mean) = best;
+    if high_mean - low_mean < 4.0 {
+        return fallback;
+    }
+    Calibration {
+        user_mode_db: high_mean as f32,
+        partner_mode_db: low_mean as f32,
+        threshold_db: ((low_mean + high_mean) / 2.0) as f32,
+    }
+}
+
+fn semitones(hz: f32) -> f32 {
+    12.0 * (hz / 100.0).log2()
+}
+
+/// Two microphones: each vocalisation found on a channel is kept where that channel's own
+/// talker dominates (level difference on the calibrated side, or two different pitches at
+/// once while both vocalise), cut at the frames the other talker dominates; the rest is bleed.
+/// Track 0 is the user's microphone, track 1 the partner's. Returns the segments in time order.
+pub fn attribute_two_channels(
+    user: &ChannelTrack,
+    partner: &ChannelTrack,
+    cal: &Calibration,
+    settings: &TwoChannelSettings,
+) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let gap_frames = (settings.max_gap_secs / HOP_SECS).round() as usize;
+    let foreign_frames = ((settings.max_foreign_secs / HOP_SECS).round() as usize).max(1);
+    let min_frames = (settings.min_part_secs / HOP_SECS).round() as usize;
+    for (idx, (own, other)) in [(user, partner), (partner, user)].into_iter().enumerate() {
+        let sign = if idx == 0 { 1.0 } else { -1.0 };
+        // Level margin of this channel's talker: positive when it dominates.
+        let margin = |k: usize| -> Option<f32> {
+            let (u, p) = (user.frames.get(k)?, partner.frames.get(k)?);
+            Some(sign * (u.level_dbfs - p.level_dbfs - cal.threshold_db))
+        };
+        // The other talker's own mode, as seen from this channel (positive).
+        let other_mode = sign
+            * (if idx == 0 {
+                cal.partner_mode_db
+            } else {
+                cal.user_mode_db
+            } - cal.threshold_db);
+        for v in &own.vocalisations {
+            let (a, b) = (frame_of(v.start), frame_of(v.end).min(own.frames.len()));
+            if a >= b {
+                continue;
+            }
+            // Some(true) = this talker, Some(false) = the other one, None = too quiet to judge.
+            let verdict: Vec<Option<bool>> = (a..b)
+                .map(|k| {
+                    let f = own.frames[k];
+                    if f.level_dbfs < v.peak_level_dbfs - settings.judged_range_db {
+                        return None;
+                    }
+                    let m = margin(k)?;
+                    if m > 0.0 {
+                        return Some(true);
+                    }
+                    // Both voiced at clearly different pitches, and this channel louder than
+                    // the other talker alone would make it: both vocalise at once.
+                    let o = other.frames.get(k)?;
+                    if let (Some(x), Some(y)) = (f.f0_hz, o.f0_hz) {
+                        let d = (semitones(x) - semitones(y)).abs();
+                        let octave = (d - 12.0).abs() < 1.0 || (d - 24.0).abs() < 1.0;
+                        if d > settings.distinct_f0_semitones && !octave && m > other_mode / 2.0 {
+                            return Some(true);
+                        }
+                    }
+                    Some(false)
+                })
+                .collect();
+            let mut parts: Vec<(usize, usize, f32)> = Vec::new();
+            let mut cur: Option<(usize, usize, f32, usize)> = None; // first, last own, margin sum, n
+            let (mut foreign, mut quiet) = (0usize, 0usize);
+            for (i, &vd) in verdict.iter().enumerate() {
+                match vd {
+                    Some(true) => {
+                        let m = margin(a + i).unwrap_or(0.0).max(0.0);
+                        cur = Some(match cur {
+                            Some((s, _, ms, n)) => (s, i, ms + m, n + 1),
+                            None => (i, i, m, 1),
+                        });
+                        foreign = 0;
+                        quiet = 0;
+                    }
+                    Some(false) => {
+                        foreign += 1;
+                        quiet += 1;
+                    }
+                    None => quiet += 1,
+                }
+                if foreign >= foreign_frames || quiet > gap_frames {
+                    if let Some((s, e, ms, n)) = cur.take() {
+                        parts.push((s, e, ms / n as f32));
+                    }
+                    foreign = 0;
+                    quiet = 0;
+                }
+            }
+            if let Some((s, e, ms, n)) = cur.take() {
+                parts.push((s, e, ms / n as f32));
+            }
+            for (s, e, m) in parts {
+                // Extend to the vocalisation's own edges over frames too quiet to judge.
+                let s = if verdict[..s].iter().all(Option::is_none) {
+                    0
+                } else {
+                    s
+                };
+                let e = if verdict[e + 1..].iter().all(Option::is_none) {
+                    verdict.len() - 1
+                } else {
+                    e
+                };
+                if e + 1 - s < min_frames.max(1) {
+                    continue;
+                }
+                let voc = if s == 0 && e + 1 == verdict.len() {
+                    *v
+                } else {
+                    let start = if s == 0 { v.start } else { frame_time(a + s) };
+                    let end = if e + 1 == verdict.len() {
+                        v.end
+                    } else {
+                        frame_time(a + e + 1)
+                    };
+                    own.summarise(start, end)
+                };
+                out.push(Segment {
+                    vocalisation: voc,
+                    speaker: if idx == 0 {
+                        Speaker::User
+                    } else {
+                        Speaker::Partner
+                    },
+                    track: idx,
+                    margin: m,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|s| (s.vocalisation.start, s.track));
+    out
+}
+
+fn frame_time(k: usize) -> SampleTime {
+    SampleTime((k * crate::analysis::analyzer::HOP_LEN) as u64)
+}
+
+/// The voice feature vectors of a vocalisation: its voiced frames within 30 dB of its peak.
+pub fn vocalisation_features(track: &ChannelTrack, v: &Vocalisation) -> Vec<VoiceVector> {
+    let (a, b) = (frame_of(v.start), frame_of(v.end));
+    (a..b.min(track.frames.len()).min(track.ceps.len()))
+        .filter_map(|k| {
+            let f = track.frames[k];
+            if f.level_dbfs < v.peak_level_dbfs - 30.0 {
+                return None;
+            }
+            feature_vector(&track.ceps[k], f.f0_hz?)
+        })
+        .collect()
+}
+
+/// Every voice feature vector of a track's vocalisations (an enrolment clip).
+pub fn track_features(track: &ChannelTrack) -> Vec<VoiceVector> {
+    track
+        .vocalisations
+        .iter()
+        .flat_map(|v| vocalisation_features(track, v))
+        .collect()
+}
+
+/// Rounds of re-estimating a voice model from the session's own vocalisations.
+const ROUNDS: usize = 6;
+
+/// One microphone: labels each vocalisation of `track` by the mean per-frame log-likelihood
+/// ratio of the partner's and the user's voice models. A missing model is estimated from the
+/// session itself (the vocalisations the other model explains worst, refined over a few
+/// rounds); with no model at all the vocalisations are split into two voices `A`/`B` (`A` is
+/// the voice of the first vocalisation).
+pub fn attribute_one_channel(
+    track: &ChannelTrack,
+    partner: Option<&VoiceModel>,
+    user: Option<&VoiceModel>,
+) -> Vec<Segment> {
+    let feats: Vec<Vec<VoiceVector>> = track
+        .vocalisations
+        .iter()
+        .map(|v| vocalisation_features(track, v))
+        .collect();
+    let all: Vec<VoiceVector> = feats.iter().flatten().copied().collect();
+    let labelled = partner.is_some() || user.is_some();
+    // llr > 0: partner (or B).
+    let llr = |p: &VoiceModel, u: &VoiceModel, f: &[VoiceVector]| -> f64 {
+        if f.is_empty() {
+            return 0.0;
+        }
+        f.iter()
+            .map(|x| p.log_likelihood(x) - u.log_likelihood(x))
+            .sum::<f64>()
+            / f.len() as f64
+    };
+    let train_on = |is_partner: &[bool], want: bool| -> Option<VoiceModel> {
+        let x: Vec<VoiceVector> = feats
+            .iter()
+            .zip(is_partner)
+            .filter(|(_, &p)| p == want)
+            .flat_map(|(f, _)| f.iter().copied())
+            .collect();
+        VoiceModel::train(&x).ok()
+    };
+    let mut scores: Vec<f64> = vec![0.0; feats.len()];
+    match (partner, user) {
+        (Some(p), Some(u)) => {
+            for (s, f) in scores.iter_mut().zip(&feats) {
+                *s = llr(p, u, f);
+            }
+        }
+        (Some(fixed), None) | (None, Some(fixed)) => {
+            let sign = if partner.is_some() { 1.0 } else { -1.0 };
+            // The other voice starts as the model of the whole session.
+            if let Ok(mut other) = VoiceModel::train(&all) {
+                for _ in 0..ROUNDS {
+                    for (s, f) in scores.iter_mut().zip(&feats) {
+                        *s = sign * llr(fixed, &other, f);
+                    }
+                    let is_partner: Vec<bool> = scores.iter().map(|s| *s > 0.0).collect();
+                    match train_on(&is_partner, sign < 0.0) {
+                        Some(m) => other = m,
+                        None => break,
+                    }
+                }
+            }
+        }
+        (None, None) => {
+            // Two clusters of vocalisation mean features, then two voice models refined.
+            let means: Vec<Option<VoiceVector>> = feats.iter().map(|f| mean_vector(f)).collect();
+            let mut is_b = two_means(&means);
+            for _ in 0..ROUNDS {
+                let (Some(mb), Some(ma)) = (train_on(&is_b, true), train_on(&is_b, false)) else {
+                    break;
+                };
+                for (s, f) in scores.iter_mut().zip(&feats) {
+                    *s = llr(&mb, &ma, f);
+                }
+                let next: Vec<bool> = scores.iter().map(|s| *s > 0.0).collect();
+                if next == is_b {
+                    break;
+                }
+                is_b = next;
+            }
+            if scores.iter().all(|s| *s == 0.0) {
+                for (s, b) in scores.iter_mut().zip(&is_b) {
+                    *s = if *b { 1.0 } else { -1.0 };
+                }
+            }
+            // A is the voice of the first vocalisation with features.
+            if let Some(first) = feats.iter().position(|f| !f.is_empty()) {
+                if scores[first] > 0.0 {
+                    scores.iter_mut().for_each(|s| *s = -*s);
+                }
+            }
+        }
+    }
+    track
+        .vocalisations
+        .iter()
+        .zip(&scores)
+        .zip(&feats)
+        .map(|((v, &s), f)| Segment {
+            vocalisation: *v,
+            speaker: match (labelled, f.is_empty(), s > 0.0) {
+                (_, true, _) if s == 0.0 => Speaker::Unknown,
+                (true, _, true) => Speaker::Partner,
+                (true, _, false) => Speaker::User,
+                (false, _, true) => Speaker::B,
+                (false, _, false) => Speaker::A,
+            },
+            track: 0,
+            margin: s.abs() as f32,
+        })
+        .collect()
+}
+
+fn mean_vector(f: &[VoiceVector]) -> Option<VoiceVector> {
+    if f.is_empty() {
+        return None;
+    }
+    let mut m = [0f32; crate::analysis::voice_model::DIM];
+    for x in f {
+        for (a, b) in m.iter_mut().zip(x) {
+            *a += b;
+        }
+    }
+    m.iter_mut().for_each(|a| *a /= f.len() as f32);
+    Some(m)
+}
+
+/// Splits points into two groups by 2-means on standardised coordinates (deterministic:
+/// seeded with the two points farthest apart along the first principal direction proxy, the
+/// dimension of largest spread). `true` = second group.
+fn two_means(points: &[Option<VoiceVector>]) -> Vec<bool> {
+    let pts: Vec<(usize, VoiceVector)> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|p| (i, p)))
+        .collect();
+    let mut out = vec![false; points.len()];
+    if pts.len() < 2 {
+        return out;
+    }
+    let dim = crate::analysis::voice_model::DIM;
+    let n = pts.len() as f32;
+    let mut mean = vec![0f32; dim];
+    let mut sd = vec![0f32; dim];
+    for (_, p) in &pts {
+        for d in 0..dim {
+            mean[d] += p[d] / n;
+        }
+    }
+    for (_, p) in &pts {
+        for d in 0..dim {
+            sd[d] += (p[d] - mean[d]).powi(2) / n;
+        }
+    }
+    let z: Vec<Vec<f32>> = pts
+        .iter()
+        .map(|(_, p)| {
+            (0..dim)
+                .map(|d| (p[d] - mean[d]) / sd[d].sqrt().max(1e-6))
+                .collect()
+        })
+        .collect();
+    let dist = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>();
+    // Seeds: the point farthest from the mean, then the point farthest from it.
+    let zero = vec![0f32; dim];
+    let far = |from: &[f32]| {
+        (0..z.len())
+            .max_by(|&i, &j| dist(&z[i], from).total_cmp(&dist(&z[j], from)))
+            .unwrap_or(0)
+    };
+    let s0 = far(&zero);
+    let s1 = far(&z[s0]);
+    let mut c = [z[s0].clone(), z[s1].clone()];
+    let mut assign = vec![false; z.len()];
+    for _ in 0..20 {
+        for (a, p) in assign.iter_mut().zip(&z) {
+            *a = dist(p, &c[1]) < dist(p, &c[0]);
+        }
+        for (g, cg) in c.iter_mut().enumerate() {
+            let members: Vec<&Vec<f32>> = z
+                .iter()
+                .zip(&assign)
+                .filter(|(_, &a)| a == (g == 1))
+                .map(|(p, _)| p)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            for d in 0..dim {
+                cg[d] = members.iter().map(|p| p[d]).sum::<f32>() / members.len() as f32;
+            }
+        }
+    }
+    for ((i, _), a) in pts.iter().zip(&assign) {
+        out[*i] = *a;
+    }
+    out
+}
+
+/// A stretch of time (s) during which the partner held the push-to-talk key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeldInterval {
+    pub start_secs: f64,
+    pub end_secs: f64,
+}
+
+/// Overrides the guessed speakers with the partner's push-to-talk key: a segment that lies at
+/// least half inside the key-held intervals is the partner's; when `exclusive` (the partner
+/// uses the key for every vocalisation of theirs), every other segment is the user's. Without
+/// `exclusive`, segments outside the intervals keep their guess (`A`/`B` guesses become
+/// `user`/`partner` by whichever of them the key matched more).
+pub fn apply_push_to_talk(segments: &mut [Segment], held: &[HeldInterval], exclusive: bool) {
+    let inside = |v: &Vocalisation| -> f64 {
+        let (s, e) = (v.start.secs(), v.end.secs());
+        let covered: f64 = held
+            .iter()
+            .map(|h| (e.min(h.end_secs) - s.max(h.start_secs)).max(0.0))
+            .sum();
+        covered / (e - s).max(1e-9)
+    };
+    // Which unnamed voice does the key point at?
+    let (mut a_held, mut b_held) = (0usize, 0usize);
+    for s in segments.iter() {
+        if inside(&s.vocalisation) >= 0.5 {
+            match s.speaker {
+                Speaker::A => a_held += 1,
+                Speaker::B => b_held += 1,
+                _ => {}
+            }
+        }
+    }
+    let partner_voice = if b_held >= a_held {
+        Speaker::B
+    } else {
+        Speaker::A
+    };
+    for s in segments.iter_mut() {
+        if inside(&s.vocalisation) >= 0.5 {
+            s.speaker = Speaker::Partner;
+        } else if exclusive {
+            s.speaker = Speaker::User;
+        } else if matches!(s.speaker, Speaker::A | Speaker::B) && a_held + b_held > 0 {
+            s.speaker = if s.speaker == partner_voice {
+                Speaker::Partner
+            } else {
+                Speaker::User
+            };
+        }
+    }
+}
