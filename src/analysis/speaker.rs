@@ -314,8 +314,11 @@ pub fn track_features(track: &ChannelTrack) -> Vec<VoiceVector> {
         .collect()
 }
 
+/// Weight of the spectral envelope against the pitch in the voice comparison.
+const SPECTRAL_WEIGHT: f64 = 0.5;
+
 /// Rounds of re-estimating a voice model from the session's own vocalisations.
-const ROUNDS: usize = 6;
+const ROUNDS: usize = 3;
 
 /// One microphone: labels each vocalisation of `track` by the mean per-frame log-likelihood
 /// ratio of the partner's and the user's voice models. A missing model is estimated from the
@@ -334,75 +337,113 @@ pub fn attribute_one_channel(
         .collect();
     let all: Vec<VoiceVector> = feats.iter().flatten().copied().collect();
     let labelled = partner.is_some() || user.is_some();
-    // llr > 0: partner (or B).
-    let llr = |p: &VoiceModel, u: &VoiceModel, f: &[VoiceVector]| -> f64 {
-        if f.is_empty() {
-            return 0.0;
-        }
-        f.iter()
-            .map(|x| p.log_likelihood(x) - u.log_likelihood(x))
-            .sum::<f64>()
-            / f.len() as f64
-    };
-    let train_on = |is_partner: &[bool], want: bool| -> Option<VoiceModel> {
-        let x: Vec<VoiceVector> = feats
+    // Segment scores, > 0: partner (or B). The spectral and the pitch log-likelihood ratios
+    // are each scaled by their spread over the session's vocalisations, then added.
+    let llr = |p: &VoiceModel, u: &VoiceModel, feats: &[Vec<VoiceVector>]| -> Vec<f64> {
+        let parts: Vec<(f64, f64)> = feats
             .iter()
-            .zip(is_partner)
-            .filter(|(_, &p)| p == want)
-            .flat_map(|(f, _)| f.iter().copied())
+            .map(|f| {
+                if f.is_empty() {
+                    return (0.0, 0.0);
+                }
+                let spec = robust_mean(
+                    f.iter()
+                        .map(|x| p.log_likelihood(x) - u.log_likelihood(x))
+                        .collect(),
+                );
+                let pitch = robust_mean(
+                    f.iter()
+                        .map(|x| p.pitch_log_likelihood(x) - u.pitch_log_likelihood(x))
+                        .collect(),
+                );
+                (spec, pitch)
+            })
             .collect();
-        VoiceModel::train(&x).ok()
+        let spread = |g: &dyn Fn(&(f64, f64)) -> f64| -> f64 {
+            let v: Vec<f64> = parts
+                .iter()
+                .zip(feats)
+                .filter(|(_, f)| !f.is_empty())
+                .map(|(x, _)| g(x))
+                .collect();
+            if v.len() < 2 {
+                return 1.0;
+            }
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64)
+                .sqrt()
+                .max(1e-6)
+        };
+        let (ss, sp) = (spread(&|x| x.0), spread(&|x| x.1));
+        parts
+            .iter()
+            .map(|(a, b)| SPECTRAL_WEIGHT * a / ss + (1.0 - SPECTRAL_WEIGHT) * b / sp)
+            .collect()
     };
     let mut scores: Vec<f64> = vec![0.0; feats.len()];
+    // Initial scores.
     match (partner, user) {
-        (Some(p), Some(u)) => {
-            for (s, f) in scores.iter_mut().zip(&feats) {
-                *s = llr(p, u, f);
-            }
-        }
+        (Some(p), Some(u)) => scores = llr(p, u, &feats),
         (Some(fixed), None) | (None, Some(fixed)) => {
+            // Against the model of the whole session, split where the scores part in two.
             let sign = if partner.is_some() { 1.0 } else { -1.0 };
-            // The other voice starts as the model of the whole session.
-            if let Ok(mut other) = VoiceModel::train(&all) {
-                for _ in 0..ROUNDS {
-                    for (s, f) in scores.iter_mut().zip(&feats) {
-                        *s = sign * llr(fixed, &other, f);
-                    }
-                    let is_partner: Vec<bool> = scores.iter().map(|s| *s > 0.0).collect();
-                    match train_on(&is_partner, sign < 0.0) {
-                        Some(m) => other = m,
-                        None => break,
-                    }
-                }
+            if let Ok(session) = VoiceModel::train(&all) {
+                scores = llr(fixed, &session, &feats)
+                    .into_iter()
+                    .map(|s| sign * s)
+                    .collect();
+                let with: Vec<(f64, usize)> = scores
+                    .iter()
+                    .zip(&feats)
+                    .filter(|(_, f)| !f.is_empty())
+                    .map(|(s, f)| (*s, f.len()))
+                    .collect();
+                let t = split_point(&with);
+                scores.iter_mut().for_each(|s| *s -= t);
             }
         }
         (None, None) => {
-            // Two clusters of vocalisation mean features, then two voice models refined.
             let means: Vec<Option<VoiceVector>> = feats.iter().map(|f| mean_vector(f)).collect();
-            let mut is_b = two_means(&means);
-            for _ in 0..ROUNDS {
-                let (Some(mb), Some(ma)) = (train_on(&is_b, true), train_on(&is_b, false)) else {
-                    break;
-                };
-                for (s, f) in scores.iter_mut().zip(&feats) {
-                    *s = llr(&mb, &ma, f);
-                }
-                let next: Vec<bool> = scores.iter().map(|s| *s > 0.0).collect();
-                if next == is_b {
-                    break;
-                }
-                is_b = next;
+            for (s, b) in scores.iter_mut().zip(two_means(&means)) {
+                *s = if b { 1.0 } else { -1.0 };
             }
-            if scores.iter().all(|s| *s == 0.0) {
-                for (s, b) in scores.iter_mut().zip(&is_b) {
-                    *s = if *b { 1.0 } else { -1.0 };
-                }
-            }
-            // A is the voice of the first vocalisation with features.
-            if let Some(first) = feats.iter().position(|f| !f.is_empty()) {
-                if scores[first] > 0.0 {
-                    scores.iter_mut().for_each(|s| *s = -*s);
-                }
+        }
+    }
+    // Refine both models on the session's own vocalisations (enrolment frames kept).
+    for _ in 0..ROUNDS {
+        let is_partner: Vec<bool> = scores.iter().map(|s| *s > 0.0).collect();
+        let gather = |want: bool| -> Vec<VoiceVector> {
+            feats
+                .iter()
+                .zip(&is_partner)
+                .filter(|(_, &p)| p == want)
+                .flat_map(|(f, _)| f.iter().copied())
+                .collect()
+        };
+        let refine = |base: Option<&VoiceModel>, x: Vec<VoiceVector>| match base {
+            Some(m) => m.refined(&x).ok(),
+            None => VoiceModel::train(&x).ok(),
+        };
+        let (Some(p), Some(u)) = (refine(partner, gather(true)), refine(user, gather(false)))
+        else {
+            break;
+        };
+        let next: Vec<f64> = llr(&p, &u, &feats);
+        let changed = next
+            .iter()
+            .zip(&scores)
+            .any(|(a, b)| (*a > 0.0) != (*b > 0.0));
+        scores = next;
+        if !changed {
+            break;
+        }
+    }
+    let mut scores = turn_taking_smooth(&track.vocalisations, &scores, &feats);
+    if !labelled {
+        // A is the voice of the first vocalisation with features.
+        if let Some(first) = feats.iter().position(|f| !f.is_empty()) {
+            if scores[first] > 0.0 {
+                scores.iter_mut().for_each(|s| *s = -*s);
             }
         }
     }
@@ -424,6 +465,30 @@ pub fn attribute_one_channel(
             margin: s.abs() as f32,
         })
         .collect()
+}
+
+/// The threshold that best splits weighted 1-D values in two groups (Otsu).
+fn split_point(values: &[(f64, usize)]) -> f64 {
+    let mut v: Vec<(f64, f64)> = values.iter().map(|(x, w)| (*x, *w as f64)).collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if v.len() < 2 {
+        return 0.0;
+    }
+    let total_w: f64 = v.iter().map(|x| x.1).sum();
+    let total_s: f64 = v.iter().map(|x| x.0 * x.1).sum();
+    let (mut w0, mut s0) = (0.0, 0.0);
+    let mut best = (f64::MIN, 0.0);
+    for i in 0..v.len() - 1 {
+        w0 += v[i].1;
+        s0 += v[i].0 * v[i].1;
+        let w1 = total_w - w0;
+        let (m0, m1) = (s0 / w0, (total_s - s0) / w1);
+        let between = w0 * w1 * (m1 - m0).powi(2);
+        if between > best.0 {
+            best = (between, 0.5 * (v[i].0 + v[i + 1].0));
+        }
+    }
+    best.1
 }
 
 fn mean_vector(f: &[VoiceVector]) -> Option<VoiceVector> {
@@ -562,4 +627,84 @@ pub fn apply_push_to_talk(segments: &mut [Segment], held: &[HeldInterval], exclu
             };
         }
     }
+}
+
+/// The mean of the middle half of the values (robust to a few frames of the other voice or of
+/// noise inside a vocalisation).
+fn robust_mean(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let trim = 0.25;
+    let (a, b) = (
+        (v.len() as f64 * trim) as usize,
+        v.len() - (v.len() as f64 * trim) as usize,
+    );
+    let mid = &v[a..b.max(a + 1)];
+    mid.iter().sum::<f64>() / mid.len() as f64
+}
+
+/// Probability that the next vocalisation within [`SWITCH_WINDOW_SECS`] is by the other
+/// person: turn-taking is what a session is made of.
+pub const SWITCH_PRIOR: f64 = 0.75;
+/// How many nats of evidence one unit of the (spread-scaled) voice score is worth against the
+/// turn-taking prior.
+pub const VOICE_SCORE_SCALE: f64 = 2.0;
+/// Vocalisations further apart than this carry no turn-taking information (s).
+pub const SWITCH_WINDOW_SECS: f64 = 5.0;
+
+/// Combines the voice scores (log-odds-like, > 0 partner) with the turn-taking prior by a
+/// two-state Viterbi over the vocalisations in time order; returns scores whose sign is the
+/// decision and whose size is the voice score's.
+fn turn_taking_smooth(
+    vocs: &[Vocalisation],
+    scores: &[f64],
+    feats: &[Vec<VoiceVector>],
+) -> Vec<f64> {
+    let n = scores.len();
+    if n < 2 {
+        return scores.to_vec();
+    }
+    let (lambda, prior) = (VOICE_SCORE_SCALE, SWITCH_PRIOR);
+    // Emission log-probabilities of state 0 (user) and 1 (partner).
+    let emit = |i: usize| -> [f64; 2] {
+        if feats[i].is_empty() {
+            return [0.0, 0.0];
+        }
+        let e = (lambda * scores[i]).clamp(-8.0, 8.0);
+        [-0.5 * e, 0.5 * e]
+    };
+    let mut cost = vec![[0f64; 2]; n];
+    let mut back = vec![[0usize; 2]; n];
+    cost[0] = emit(0);
+    for i in 1..n {
+        let gap = vocs[i].start.secs() - vocs[i - 1].end.secs();
+        let p = if gap < SWITCH_WINDOW_SECS { prior } else { 0.5 };
+        let (sw, st) = (p.ln(), (1.0 - p).ln());
+        let e = emit(i);
+        for s in 0..2 {
+            let from_same = cost[i - 1][s] + st;
+            let from_other = cost[i - 1][1 - s] + sw;
+            if from_same >= from_other {
+                cost[i][s] = from_same + e[s];
+                back[i][s] = s;
+            } else {
+                cost[i][s] = from_other + e[s];
+                back[i][s] = 1 - s;
+            }
+        }
+    }
+    let mut state = if cost[n - 1][1] > cost[n - 1][0] {
+        1
+    } else {
+        0
+    };
+    let mut out = vec![0f64; n];
+    for i in (0..n).rev() {
+        let mag = scores[i].abs().max(1e-3);
+        out[i] = if state == 1 { mag } else { -mag };
+        state = back[i][state];
+    }
+    out
 }

@@ -36,7 +36,7 @@ pub fn feature_vector(ceps: &Cepstrum, f0_hz: f32) -> Option<VoiceVector> {
     let mut v = [0f32; DIM];
     v[..N_CEPS].copy_from_slice(ceps);
     // Semitones re 100 Hz, scaled to a spread like the cepstra's.
-    v[N_CEPS] = 12.0 * (f0_hz / 100.0).log2() / 12.0;
+    v[N_CEPS] = (f0_hz / 100.0).log2();
     Some(v)
 }
 
@@ -44,13 +44,19 @@ pub fn feature_vector(ceps: &Cepstrum, f0_hz: f32) -> Option<VoiceVector> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VoiceModel {
     log_weights: Vec<f64>,
-    means: Vec<[f64; DIM]>,
-    vars: Vec<[f64; DIM]>,
+    means: Vec<[f64; G]>,
+    vars: Vec<[f64; G]>,
     /// Per component: −½ Σ log(2π var).
     log_norms: Vec<f64>,
-    /// Voiced frames it was trained on.
-    pub frames: usize,
+    /// The voice vectors it was trained on (kept so a session can refine the model).
+    data: Vec<VoiceVector>,
+    /// Pitch: mean and standard deviation of f0 in octaves re 100 Hz.
+    pitch_mean: f64,
+    pitch_sd: f64,
 }
+
+/// Spectral mixture dimensions (the cepstrum; the pitch is modelled on its own).
+const G: usize = N_CEPS;
 
 impl VoiceModel {
     /// Trains a mixture on `data` (farthest-point seeding, k-means, then EM).
@@ -60,36 +66,36 @@ impl VoiceModel {
             return Err(VoiceModelError::TooLittleVoice { frames: n });
         }
         let k = (n / FRAMES_PER_COMPONENT).clamp(1, MAX_COMPONENTS);
-        let x: Vec<[f64; DIM]> = data
+        let x: Vec<[f64; G]> = data
             .iter()
-            .map(|v| {
-                let mut o = [0f64; DIM];
-                for (a, b) in o.iter_mut().zip(v) {
-                    *a = f64::from(*b);
-                }
-                o
-            })
+            .map(|v| std::array::from_fn(|d| f64::from(v[d])))
             .collect();
-        let mut mean = [0f64; DIM];
+        let pitch: Vec<f64> = data.iter().map(|v| f64::from(v[N_CEPS])).collect();
+        let pitch_mean = pitch.iter().sum::<f64>() / n as f64;
+        let pitch_sd = (pitch.iter().map(|p| (p - pitch_mean).powi(2)).sum::<f64>() / n as f64)
+            .sqrt()
+            .max(0.05);
+        let mut mean = [0f64; G];
         for v in &x {
-            for d in 0..DIM {
+            for d in 0..G {
                 mean[d] += v[d] / n as f64;
             }
         }
-        let mut var = [0f64; DIM];
+        let mut var = [0f64; G];
         for v in &x {
-            for d in 0..DIM {
+            for d in 0..G {
                 var[d] += (v[d] - mean[d]).powi(2) / n as f64;
             }
         }
-        let floor: [f64; DIM] = std::array::from_fn(|d| (var[d] * 0.01).max(1e-6));
-        let zdist = |a: &[f64; DIM], b: &[f64; DIM]| -> f64 {
-            (0..DIM)
+        let floor: [f64; G] = std::array::from_fn(|d| (var[d] * 0.01).max(1e-6));
+        let _ = DIM;
+        let zdist = |a: &[f64; G], b: &[f64; G]| -> f64 {
+            (0..G)
                 .map(|d| (a[d] - b[d]).powi(2) / var[d].max(1e-9))
                 .sum()
         };
         // Farthest-point seeding from the frame nearest the mean.
-        let mut centres: Vec<[f64; DIM]> = Vec::with_capacity(k);
+        let mut centres: Vec<[f64; G]> = Vec::with_capacity(k);
         let first = (0..n)
             .min_by(|&i, &j| zdist(&x[i], &mean).total_cmp(&zdist(&x[j], &mean)))
             .unwrap_or(0);
@@ -114,17 +120,17 @@ impl VoiceModel {
                     .min_by(|&i, &j| zdist(v, &centres[i]).total_cmp(&zdist(v, &centres[j])))
                     .unwrap_or(0);
             }
-            let mut sums = vec![[0f64; DIM]; k];
+            let mut sums = vec![[0f64; G]; k];
             let mut counts = vec![0usize; k];
             for (a, v) in assign.iter().zip(&x) {
                 counts[*a] += 1;
-                for d in 0..DIM {
+                for d in 0..G {
                     sums[*a][d] += v[d];
                 }
             }
             for c in 0..k {
                 if counts[c] > 0 {
-                    for d in 0..DIM {
+                    for d in 0..G {
                         centres[c][d] = sums[c][d] / counts[c] as f64;
                     }
                 }
@@ -135,15 +141,17 @@ impl VoiceModel {
             means: centres,
             vars: vec![var; k],
             log_norms: vec![0.0; k],
-            frames: n,
+            data: data.to_vec(),
+            pitch_mean,
+            pitch_sd,
         };
         model.update_norms();
         // EM.
         let mut resp = vec![0f64; k];
         for _ in 0..EM_ITERATIONS {
             let mut w = vec![0f64; k];
-            let mut s1 = vec![[0f64; DIM]; k];
-            let mut s2 = vec![[0f64; DIM]; k];
+            let mut s1 = vec![[0f64; G]; k];
+            let mut s2 = vec![[0f64; G]; k];
             for v in &x {
                 let mut best = f64::MIN;
                 for (c, r) in resp.iter_mut().enumerate() {
@@ -158,7 +166,7 @@ impl VoiceModel {
                 for c in 0..k {
                     let r = resp[c] / total;
                     w[c] += r;
-                    for d in 0..DIM {
+                    for d in 0..G {
                         s1[c][d] += r * v[d];
                         s2[c][d] += r * v[d] * v[d];
                     }
@@ -170,7 +178,7 @@ impl VoiceModel {
                     continue;
                 }
                 model.log_weights[c] = (w[c] / n as f64).ln();
-                for d in 0..DIM {
+                for d in 0..G {
                     let m = s1[c][d] / w[c];
                     model.means[c][d] = m;
                     model.vars[c][d] = (s2[c][d] / w[c] - m * m).max(floor[d]);
@@ -179,6 +187,18 @@ impl VoiceModel {
             model.update_norms();
         }
         Ok(model)
+    }
+
+    /// Voiced frames it was trained on.
+    pub fn frames(&self) -> usize {
+        self.data.len()
+    }
+
+    /// A model trained on this model's frames and `extra` (the same talker in the session).
+    pub fn refined(&self, extra: &[VoiceVector]) -> Result<Self, VoiceModelError> {
+        let mut all = self.data.clone();
+        all.extend_from_slice(extra);
+        Self::train(&all)
     }
 
     fn update_norms(&mut self) {
@@ -190,20 +210,28 @@ impl VoiceModel {
         }
     }
 
-    fn component_log(&self, c: usize, v: &[f64; DIM]) -> f64 {
+    fn component_log(&self, c: usize, v: &[f64; G]) -> f64 {
         let m = &self.means[c];
         let s = &self.vars[c];
-        let q: f64 = (0..DIM).map(|d| (v[d] - m[d]).powi(2) / s[d]).sum();
+        let q: f64 = (0..G).map(|d| (v[d] - m[d]).powi(2) / s[d]).sum();
         self.log_weights[c] + self.log_norms[c] - 0.5 * q
     }
 
-    /// Log-likelihood of one voice vector.
+    /// Log-likelihood of a frame's pitch under the talker's pitch distribution.
+    pub fn pitch_log_likelihood(&self, x: &VoiceVector) -> f64 {
+        let z = (f64::from(x[N_CEPS]) - self.pitch_mean) / self.pitch_sd;
+        -0.5 * z * z - self.pitch_sd.ln()
+    }
+
+    /// Log-likelihood of a frame's spectral envelope (the cepstrum).
     pub fn log_likelihood(&self, x: &VoiceVector) -> f64 {
-        let v: [f64; DIM] = std::array::from_fn(|d| f64::from(x[d]));
-        let logs: Vec<f64> = (0..self.means.len())
-            .map(|c| self.component_log(c, &v))
-            .collect();
-        let best = logs.iter().copied().fold(f64::MIN, f64::max);
-        best + logs.iter().map(|l| (l - best).exp()).sum::<f64>().ln()
+        let v: [f64; G] = std::array::from_fn(|d| f64::from(x[d]));
+        let mut logs = [f64::MIN; MAX_COMPONENTS];
+        let k = self.means.len().min(MAX_COMPONENTS);
+        for (c, l) in logs.iter_mut().enumerate().take(k) {
+            *l = self.component_log(c, &v);
+        }
+        let best = logs[..k].iter().copied().fold(f64::MIN, f64::max);
+        best + logs[..k].iter().map(|l| (l - best).exp()).sum::<f64>().ln()
     }
 }
