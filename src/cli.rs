@@ -225,10 +225,11 @@ fn speaker_mode(
     if args.partner_voice.is_none() && args.user_voice.is_none() && !args.two_voices {
         return Ok(None);
     }
-    let load = |p: &Option<PathBuf>, who: &str| -> anyhow::Result<Option<VoiceModel>> {
+    let load = |p: &Option<PathBuf>, who: &str| -> anyhow::Result<Option<Box<VoiceModel>>> {
         p.as_deref()
             .map(|path| {
                 load_voice(path, config)
+                    .map(Box::new)
                     .with_context(|| format!("cannot use the {who} voice enrolment"))
             })
             .transpose()

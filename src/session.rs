@@ -36,31 +36,22 @@ pub enum SpeakerMode {
     Channels { user: usize, partner: usize },
     /// One microphone with the voice models given (none: two voices `A`/`B`).
     Voices {
-        partner: Option<VoiceModel>,
-        user: Option<VoiceModel>,
+        partner: Option<Box<VoiceModel>>,
+        user: Option<Box<VoiceModel>>,
     },
 }
 
 /// A voice enrolment clip could not be used.
 #[derive(Debug, Error)]
 pub enum EnrolError {
-    #[error("{}: {source}", path.display())]
-    Decode {
-        path: PathBuf,
-        #[source]
-        source: DecodeError,
-    },
-    #[error("{}: {source}", path.display())]
-    Analyze {
-        path: PathBuf,
-        #[source]
-        source: AnalyzeError,
-    },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
+    Decode { path: PathBuf, reason: DecodeError },
+    #[error("{}: {reason}", path.display())]
+    Analyze { path: PathBuf, reason: AnalyzeError },
+    #[error("{}: {reason}", path.display())]
     Voice {
         path: PathBuf,
-        #[source]
-        source: VoiceModelError,
+        reason: VoiceModelError,
     },
 }
 
@@ -125,8 +116,7 @@ pub fn analyse_track(
     let mut track = ChannelTrack::default();
     let mut events = Vec::with_capacity(4096);
     let mut io_result: std::io::Result<()> = Ok(());
-    let non_finite;
-    if with_voice {
+    let non_finite = if with_voice {
         // Resample once; the Analyzer and the voice features see the same 16 kHz samples.
         let mut resampler = StreamResampler::new(info.sample_rate_hz)
             .map_err(|e| crate::cli::FileError::Analyze(AnalyzeError::Resample(e)))?;
@@ -147,7 +137,7 @@ pub fn analyse_track(
         analyzer.finish(&mut events);
         voice.finish(&mut |k, c| ceps.push((k, *c)));
         flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        non_finite = resampler.non_finite_samples();
+        resampler.non_finite_samples()
     } else {
         let mut analyzer = Analyzer::new(config, info.sample_rate_hz)?;
         let mut ceps = Vec::new();
@@ -157,8 +147,8 @@ pub fn analyse_track(
         }
         analyzer.finish(&mut events);
         flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        non_finite = analyzer.non_finite_samples();
-    }
+        analyzer.non_finite_samples()
+    };
     io_result?;
     Ok(AnalysedTrack {
         track,
@@ -190,23 +180,23 @@ fn flush(
 pub fn load_voice(path: &Path, config: &AnalysisConfig) -> Result<VoiceModel, EnrolError> {
     let t = analyse_track(path, ChannelSelect::Downmix, config, true, &mut |_| Ok(())).map_err(
         |e| match e {
-            crate::cli::FileError::Decode(source) => EnrolError::Decode {
+            crate::cli::FileError::Decode(reason) => EnrolError::Decode {
                 path: path.to_path_buf(),
-                source,
+                reason,
             },
-            crate::cli::FileError::Analyze(source) => EnrolError::Analyze {
+            crate::cli::FileError::Analyze(reason) => EnrolError::Analyze {
                 path: path.to_path_buf(),
-                source,
+                reason,
             },
             crate::cli::FileError::Write(e) => EnrolError::Decode {
                 path: path.to_path_buf(),
-                source: DecodeError::Io(e),
+                reason: DecodeError::Io(e),
             },
         },
     )?;
-    VoiceModel::train(&track_features(&t.track)).map_err(|source| EnrolError::Voice {
+    VoiceModel::train(&track_features(&t.track)).map_err(|reason| EnrolError::Voice {
         path: path.to_path_buf(),
-        source,
+        reason,
     })
 }
 
@@ -227,7 +217,7 @@ pub fn analyse_session(
             )
         }
         (SpeakerMode::Voices { partner, user }, [t, ..]) => (
-            attribute_one_channel(t, partner.as_ref(), user.as_ref()),
+            attribute_one_channel(t, partner.as_deref(), user.as_deref()),
             None,
             if partner.is_some() || user.is_some() {
                 "enrolment"

@@ -191,7 +191,8 @@ pub struct VocalActivity {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ChanceSettings {
     pub shifts: usize,
-    /// Shifts are drawn uniformly from `[min_shift, duration − min_shift]` (s).
+    /// Shifts are drawn uniformly from `[min_shift, duration − min_shift]` (s); sessions
+    /// shorter than four times this use a quarter of their length.
     pub min_shift_secs: f64,
     pub seed: u64,
 }
@@ -301,12 +302,14 @@ pub fn chance_levels(
 ) -> BTreeMap<String, Chance> {
     let p = parties(utterances);
     let observed = contingency(utterances, settings, duration_secs);
-    let span = duration_secs - 2.0 * chance.min_shift_secs;
+    // Short sessions shift by at least a quarter of their length.
+    let min_shift = chance.min_shift_secs.min(duration_secs / 4.0);
+    let span = duration_secs - 2.0 * min_shift;
     let mut samples: Vec<Contingency> = Vec::with_capacity(chance.shifts);
     if span > 0.0 {
         let mut rng = Rng(chance.seed.max(1));
         for _ in 0..chance.shifts {
-            let shift = chance.min_shift_secs + span * rng.next_f64();
+            let shift = min_shift + span * rng.next_f64();
             samples.push(contingency(
                 &shifted(utterances, p[1], shift, duration_secs),
                 settings,
