@@ -19,6 +19,7 @@
 //! - [`dsp`]: pure signal processing (resampling, pitch, onsets, noise floor).
 //! - [`analysis`]: the Analyzer and what it derives (vocalisations, rhythm, statistics).
 //! - [`output`]: the files `attune analyze` writes.
+//! - [`session`]: offline session analysis (speakers, turns, mirroring).
 //! - [`cli`]: the command-line entry points.
 
 pub mod analysis;
