@@ -193,7 +193,12 @@ pub fn attribute_two_channels(
             let verdict: Vec<Option<bool>> = (a..b)
                 .map(|k| {
                     let f = own.frames[k];
-                    if f.level_dbfs < v.peak_level_dbfs - settings.judged_range_db {
+                    let o = other.frames.get(k)?;
+                    // Unvoiced frames (closures, breath, noise) are not judged: their level
+                    // difference says little.
+                    if f.level_dbfs < v.peak_level_dbfs - settings.judged_range_db
+                        || (f.f0_hz.is_none() && o.f0_hz.is_none())
+                    {
                         return None;
                     }
                     let m = margin(k)?;
@@ -202,7 +207,6 @@ pub fn attribute_two_channels(
                     }
                     // Both voiced at clearly different pitches, and this channel louder than
                     // the other talker alone would make it: both vocalise at once.
-                    let o = other.frames.get(k)?;
                     if let (Some(x), Some(y)) = (f.f0_hz, o.f0_hz) {
                         let d = (semitones(x) - semitones(y)).abs();
                         let octave = (d - 12.0).abs() < 1.0 || (d - 24.0).abs() < 1.0;
@@ -213,6 +217,7 @@ pub fn attribute_two_channels(
                     Some(false)
                 })
                 .collect();
+            let mut own_voiced = vec![false; verdict.len()];
             let mut parts: Vec<(usize, usize, f32)> = Vec::new();
             let mut cur: Option<(usize, usize, f32, usize)> = None; // first, last own, margin sum, n
             let (mut foreign, mut quiet) = (0usize, 0usize);
@@ -224,6 +229,9 @@ pub fn attribute_two_channels(
                             Some((s, _, ms, n)) => (s, i, ms + m, n + 1),
                             None => (i, i, m, 1),
                         });
+                        if own.frames[a + i].f0_hz.is_some() {
+                            own_voiced[i] = true;
+                        }
                         foreign = 0;
                         quiet = 0;
                     }
@@ -256,7 +264,8 @@ pub fn attribute_two_channels(
                 } else {
                     e
                 };
-                if e + 1 - s < min_frames.max(1) {
+                let voiced = own_voiced[s..=e].iter().filter(|v| **v).count();
+                if e + 1 - s < min_frames.max(1) || voiced < MIN_OWN_VOICED_FRAMES {
                     continue;
                 }
                 let voc = if s == 0 && e + 1 == verdict.len() {
@@ -286,6 +295,9 @@ pub fn attribute_two_channels(
     out.sort_by_key(|s| (s.vocalisation.start, s.track));
     out
 }
+
+/// A part needs this many voiced frames of its own talker (50 ms).
+const MIN_OWN_VOICED_FRAMES: usize = 5;
 
 fn frame_time(k: usize) -> SampleTime {
     SampleTime((k * crate::analysis::analyzer::HOP_LEN) as u64)
