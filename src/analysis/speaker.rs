@@ -332,75 +332,165 @@ const SPECTRAL_WEIGHT: f64 = 0.5;
 /// Rounds of re-estimating a voice model from the session's own vocalisations.
 const ROUNDS: usize = 3;
 
-/// One microphone: labels each vocalisation of `track` by the mean per-frame log-likelihood
-/// ratio of the partner's and the user's voice models. A missing model is estimated from the
-/// session itself (the vocalisations the other model explains worst, refined over a few
-/// rounds); with no model at all the vocalisations are split into two voices `A`/`B` (`A` is
-/// the voice of the first vocalisation).
+/// Segment and frame scores of a pair of voice models over a session's vocalisations.
+struct Scorer<'a> {
+    partner: &'a VoiceModel,
+    user: &'a VoiceModel,
+    /// Spread of the spectral and the pitch segment scores over the session.
+    spread: (f64, f64),
+}
+
+impl Scorer<'_> {
+    fn frame_parts(&self, x: &VoiceVector) -> (f64, f64) {
+        (
+            self.partner.log_likelihood(x) - self.user.log_likelihood(x),
+            self.partner.pitch_log_likelihood(x) - self.user.pitch_log_likelihood(x),
+        )
+    }
+
+    fn combine(&self, spec: f64, pitch: f64) -> f64 {
+        SPECTRAL_WEIGHT * spec / self.spread.0 + (1.0 - SPECTRAL_WEIGHT) * pitch / self.spread.1
+    }
+
+    /// Raw (spectral, pitch) segment scores: trimmed means over the frames.
+    fn segment_parts(&self, f: &[VoiceVector]) -> (f64, f64) {
+        if f.is_empty() {
+            return (0.0, 0.0);
+        }
+        let (spec, pitch): (Vec<f64>, Vec<f64>) = f.iter().map(|x| self.frame_parts(x)).unzip();
+        (robust_mean(spec), robust_mean(pitch))
+    }
+}
+
+/// Scores every vocalisation (> 0: partner or B): the spectral and the pitch log-likelihood
+/// ratios, each scaled by its spread over the session's vocalisations, then added.
+fn score_all<'a>(
+    partner: &'a VoiceModel,
+    user: &'a VoiceModel,
+    feats: &[Vec<(usize, VoiceVector)>],
+) -> (Vec<f64>, Scorer<'a>) {
+    let mut scorer = Scorer {
+        partner,
+        user,
+        spread: (1.0, 1.0),
+    };
+    let parts: Vec<Option<(f64, f64)>> = feats
+        .iter()
+        .map(|f| {
+            let v: Vec<VoiceVector> = f.iter().map(|x| x.1).collect();
+            (!v.is_empty()).then(|| scorer.segment_parts(&v))
+        })
+        .collect();
+    let spread = |g: &dyn Fn(&(f64, f64)) -> f64| -> f64 {
+        let v: Vec<f64> = parts.iter().flatten().map(g).collect();
+        if v.len() < 2 {
+            return 1.0;
+        }
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64)
+            .sqrt()
+            .max(1e-6)
+    };
+    scorer.spread = (spread(&|x| x.0), spread(&|x| x.1));
+    let scores = parts
+        .iter()
+        .map(|p| p.map_or(0.0, |(a, b)| scorer.combine(a, b)))
+        .collect();
+    (scores, scorer)
+}
+
+/// The voice vectors of a vocalisation with their frame indices.
+fn indexed_features(track: &ChannelTrack, v: &Vocalisation) -> Vec<(usize, VoiceVector)> {
+    let (a, b) = (frame_of(v.start), frame_of(v.end));
+    (a..b.min(track.frames.len()).min(track.ceps.len()))
+        .filter_map(|k| {
+            let f = track.frames[k];
+            if f.level_dbfs < v.peak_level_dbfs - 30.0 {
+                return None;
+            }
+            Some((k, feature_vector(&track.ceps[k], f.f0_hz?)?))
+        })
+        .collect()
+}
+
+/// Each side of a speaker change inside a vocalisation needs this many voiced frames.
+const MIN_SPLIT_SIDE_FRAMES: usize = 15;
+/// A speaker change inside a vocalisation is accepted at this t statistic of the frame scores.
+const SPLIT_T: f64 = 16.0;
+
+/// Where inside a vocalisation the voice changes, if it does: the frame index the second
+/// part starts at. The best split of the frame scores into two runs of opposite sign, when the
+/// difference of their means is significant.
+fn change_point(scorer: &Scorer<'_>, f: &[(usize, VoiceVector)]) -> Option<usize> {
+    let n = f.len();
+    if n < 2 * MIN_SPLIT_SIDE_FRAMES {
+        return None;
+    }
+    let x: Vec<f64> = f
+        .iter()
+        .map(|(_, v)| {
+            let (a, b) = scorer.frame_parts(v);
+            scorer.combine(a, b).clamp(-10.0, 10.0)
+        })
+        .collect();
+    let total: f64 = x.iter().sum();
+    let total_sq: f64 = x.iter().map(|v| v * v).sum();
+    let mut left = 0.0;
+    let mut left_sq = 0.0;
+    let mut best: Option<(f64, usize)> = None;
+    for i in 0..n - 1 {
+        left += x[i];
+        left_sq += x[i] * x[i];
+        let (nl, nr) = ((i + 1) as f64, (n - i - 1) as f64);
+        if (i + 1) < MIN_SPLIT_SIDE_FRAMES || (n - i - 1) < MIN_SPLIT_SIDE_FRAMES {
+            continue;
+        }
+        let (ml, mr) = (left / nl, (total - left) / nr);
+        if ml * mr >= 0.0 {
+            continue;
+        }
+        let var =
+            ((left_sq - nl * ml * ml) + ((total_sq - left_sq) - nr * mr * mr)) / (n as f64 - 2.0);
+        let t = (ml - mr).abs() / (var.max(1e-9) * (1.0 / nl + 1.0 / nr)).sqrt();
+        if t > SPLIT_T && best.is_none_or(|b| t > b.0) {
+            best = Some((t, i + 1));
+        }
+    }
+    best.map(|(_, i)| f[i].0)
+}
+
+/// One microphone: labels each vocalisation of `track` by the voice models' log-likelihood
+/// ratios (spectral envelope and pitch). A missing model is estimated from the session itself
+/// (the vocalisations the other model explains worst), and both are refined on the session's
+/// vocalisations over a few rounds; a vocalisation in which the voice changes is cut in two;
+/// the turn-taking prior settles close calls. With no model at all the vocalisations are split
+/// into two voices `A`/`B` (`A` is the voice of the first vocalisation).
 pub fn attribute_one_channel(
     track: &ChannelTrack,
     partner: Option<&VoiceModel>,
     user: Option<&VoiceModel>,
 ) -> Vec<Segment> {
-    let feats: Vec<Vec<VoiceVector>> = track
-        .vocalisations
-        .iter()
-        .map(|v| vocalisation_features(track, v))
-        .collect();
-    let all: Vec<VoiceVector> = feats.iter().flatten().copied().collect();
-    let labelled = partner.is_some() || user.is_some();
-    // Segment scores, > 0: partner (or B). The spectral and the pitch log-likelihood ratios
-    // are each scaled by their spread over the session's vocalisations, then added.
-    let llr = |p: &VoiceModel, u: &VoiceModel, feats: &[Vec<VoiceVector>]| -> Vec<f64> {
-        let parts: Vec<(f64, f64)> = feats
+    let mut vocs: Vec<Vocalisation> = track.vocalisations.clone();
+    let mut feats: Vec<Vec<(usize, VoiceVector)>> =
+        vocs.iter().map(|v| indexed_features(track, v)).collect();
+    let plain = |feats: &[Vec<(usize, VoiceVector)>]| -> Vec<Vec<VoiceVector>> {
+        feats
             .iter()
-            .map(|f| {
-                if f.is_empty() {
-                    return (0.0, 0.0);
-                }
-                let spec = robust_mean(
-                    f.iter()
-                        .map(|x| p.log_likelihood(x) - u.log_likelihood(x))
-                        .collect(),
-                );
-                let pitch = robust_mean(
-                    f.iter()
-                        .map(|x| p.pitch_log_likelihood(x) - u.pitch_log_likelihood(x))
-                        .collect(),
-                );
-                (spec, pitch)
-            })
-            .collect();
-        let spread = |g: &dyn Fn(&(f64, f64)) -> f64| -> f64 {
-            let v: Vec<f64> = parts
-                .iter()
-                .zip(feats)
-                .filter(|(_, f)| !f.is_empty())
-                .map(|(x, _)| g(x))
-                .collect();
-            if v.len() < 2 {
-                return 1.0;
-            }
-            let m = v.iter().sum::<f64>() / v.len() as f64;
-            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64)
-                .sqrt()
-                .max(1e-6)
-        };
-        let (ss, sp) = (spread(&|x| x.0), spread(&|x| x.1));
-        parts
-            .iter()
-            .map(|(a, b)| SPECTRAL_WEIGHT * a / ss + (1.0 - SPECTRAL_WEIGHT) * b / sp)
+            .map(|f| f.iter().map(|x| x.1).collect())
             .collect()
     };
+    let all: Vec<VoiceVector> = feats.iter().flatten().map(|x| x.1).collect();
+    let labelled = partner.is_some() || user.is_some();
     let mut scores: Vec<f64> = vec![0.0; feats.len()];
     // Initial scores.
     match (partner, user) {
-        (Some(p), Some(u)) => scores = llr(p, u, &feats),
+        (Some(p), Some(u)) => scores = score_all(p, u, &feats).0,
         (Some(fixed), None) | (None, Some(fixed)) => {
             // Against the model of the whole session, split where the scores part in two.
             let sign = if partner.is_some() { 1.0 } else { -1.0 };
             if let Ok(session) = VoiceModel::train(&all) {
-                scores = llr(fixed, &session, &feats)
+                scores = score_all(fixed, &session, &feats)
+                    .0
                     .into_iter()
                     .map(|s| sign * s)
                     .collect();
@@ -415,42 +505,68 @@ pub fn attribute_one_channel(
             }
         }
         (None, None) => {
-            let means: Vec<Option<VoiceVector>> = feats.iter().map(|f| mean_vector(f)).collect();
+            let means: Vec<Option<VoiceVector>> =
+                plain(&feats).iter().map(|f| mean_vector(f)).collect();
             for (s, b) in scores.iter_mut().zip(two_means(&means)) {
                 *s = if b { 1.0 } else { -1.0 };
             }
         }
     }
     // Refine both models on the session's own vocalisations (enrolment frames kept).
-    for _ in 0..ROUNDS {
+    let refine = |base: Option<&VoiceModel>, x: Vec<VoiceVector>| match base {
+        Some(m) => m.refined(&x).ok(),
+        None => VoiceModel::train(&x).ok(),
+    };
+    let mut models: Option<(VoiceModel, VoiceModel)> = None;
+    for round in 0..=ROUNDS {
         let is_partner: Vec<bool> = scores.iter().map(|s| *s > 0.0).collect();
         let gather = |want: bool| -> Vec<VoiceVector> {
             feats
                 .iter()
                 .zip(&is_partner)
                 .filter(|(_, &p)| p == want)
-                .flat_map(|(f, _)| f.iter().copied())
+                .flat_map(|(f, _)| f.iter().map(|x| x.1))
                 .collect()
-        };
-        let refine = |base: Option<&VoiceModel>, x: Vec<VoiceVector>| match base {
-            Some(m) => m.refined(&x).ok(),
-            None => VoiceModel::train(&x).ok(),
         };
         let (Some(p), Some(u)) = (refine(partner, gather(true)), refine(user, gather(false)))
         else {
             break;
         };
-        let next: Vec<f64> = llr(&p, &u, &feats);
+        let next = score_all(&p, &u, &feats).0;
         let changed = next
             .iter()
             .zip(&scores)
             .any(|(a, b)| (*a > 0.0) != (*b > 0.0));
         scores = next;
-        if !changed {
+        models = Some((p, u));
+        if !changed && round > 0 {
             break;
         }
     }
-    let mut scores = turn_taking_smooth(&track.vocalisations, &scores, &feats);
+    // Cut vocalisations in which the voice changes (an answer that follows without a pause).
+    if let Some((p, u)) = &models {
+        let (_, scorer) = score_all(p, u, &feats);
+        let mut cut = false;
+        let mut next_vocs = Vec::with_capacity(vocs.len());
+        for (v, f) in vocs.iter().zip(&feats) {
+            match change_point(&scorer, f) {
+                Some(k) => {
+                    let at = frame_time(k);
+                    next_vocs.push(track.summarise(v.start, at));
+                    next_vocs.push(track.summarise(at, v.end));
+                    cut = true;
+                }
+                None => next_vocs.push(*v),
+            }
+        }
+        if cut {
+            vocs = next_vocs;
+            feats = vocs.iter().map(|v| indexed_features(track, v)).collect();
+            scores = score_all(p, u, &feats).0;
+        }
+    }
+    let plain_feats = plain(&feats);
+    let mut scores = turn_taking_smooth(&vocs, &scores, &plain_feats);
     if !labelled {
         // A is the voice of the first vocalisation with features.
         if let Some(first) = feats.iter().position(|f| !f.is_empty()) {
@@ -459,9 +575,7 @@ pub fn attribute_one_channel(
             }
         }
     }
-    track
-        .vocalisations
-        .iter()
+    vocs.iter()
         .zip(&scores)
         .zip(&feats)
         .map(|((v, &s), f)| Segment {
