@@ -438,9 +438,9 @@ fn change_point(scorer: &Scorer<'_>, f: &[(usize, VoiceVector)]) -> Option<usize
     let mut left = 0.0;
     let mut left_sq = 0.0;
     let mut best: Option<(f64, usize)> = None;
-    for i in 0..n - 1 {
-        left += x[i];
-        left_sq += x[i] * x[i];
+    for (i, &xi) in x.iter().enumerate().take(n - 1) {
+        left += xi;
+        left_sq += xi * xi;
         let (nl, nr) = ((i + 1) as f64, (n - i - 1) as f64);
         if (i + 1) < MIN_SPLIT_SIDE_FRAMES || (n - i - 1) < MIN_SPLIT_SIDE_FRAMES {
             continue;
