@@ -1,6 +1,7 @@
-//! A talker's voice model: a small diagonal-covariance Gaussian mixture over per-frame voice
-//! vectors (12 MFCCs of the spectral envelope plus log f0), trained by EM from an enrolment
-//! clip or from a session's own vocalisations. Deterministic (no random initialisation).
+//! A talker's voice model: a small diagonal-covariance Gaussian mixture over the spectral
+//! envelope of voiced frames (20 MFCCs) and a Gaussian of their log f0, trained (k-means, then
+//! EM) from an enrolment clip or from a session's own vocalisations. Deterministic (no random
+//! initialisation).
 //!
 //! Pure maths; runs on whichever thread trains or scores (offline: the `analyze` worker).
 
@@ -88,7 +89,6 @@ impl VoiceModel {
             }
         }
         let floor: [f64; G] = std::array::from_fn(|d| (var[d] * 0.01).max(1e-6));
-        let _ = DIM;
         let zdist = |a: &[f64; G], b: &[f64; G]| -> f64 {
             (0..G)
                 .map(|d| (a[d] - b[d]).powi(2) / var[d].max(1e-9))

@@ -11,7 +11,7 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::config::ANALYSIS_RATE_HZ;
 
-/// Cepstral coefficients per frame (c1..c12; c0, the level, is left out so the features do
+/// Cepstral coefficients per frame (c1..c20; c0, the level, is left out so the features do
 /// not depend on how loud a talker is).
 pub const N_CEPS: usize = 20;
 /// Analysis window (25 ms at 16 kHz).
@@ -45,7 +45,7 @@ pub struct VoiceFeatures {
     next_frame: u64,
     /// Triangular mel filters: first FFT bin and weights.
     filters: Vec<(usize, Vec<f32>)>,
-    /// DCT-II rows for c1..c12.
+    /// DCT-II rows for c1..c20.
     dct: Vec<[f32; N_MEL]>,
     frame: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
