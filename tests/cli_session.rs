@@ -360,3 +360,46 @@ fn bad_session_options_give_one_clear_line() {
         assert!(!err.contains("panick"), "{err}");
     }
 }
+
+#[test]
+fn a_vocalisation_is_classified_as_it_ends_by_the_voice_models() {
+    use attune::analysis::speaker::{classify_vocalisation, track_features, Speaker};
+    use attune::analysis::voice_model::VoiceModel;
+    use attune::audio::decode::ChannelSelect;
+    use attune::config::AnalysisConfig;
+    use attune::session::analyse_track;
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, partner_clip, want) = mono_session(dir.path());
+    let config = AnalysisConfig::default();
+    let track = |p: &Path| {
+        analyse_track(p, ChannelSelect::Downmix, &config, true, &mut |_| Ok(()))
+            .unwrap()
+            .track
+    };
+    // The user's enrolment: other vocalisations of the user's voice.
+    let mut enrol = noise(5.0, 0.0005, 5);
+    for (i, glide) in [-5.0, 2.0, 6.0].into_iter().enumerate() {
+        add(
+            &mut enrol,
+            0.3 + 1.5 * i as f64,
+            &vocalise(USER, 1.0, glide, 0.25),
+            1.0,
+            0,
+        );
+    }
+    let user_clip = dir.path().join("user.wav");
+    write_wav(&user_clip, &[to_f32(enrol)]);
+    let partner = VoiceModel::train(&track_features(&track(&partner_clip))).unwrap();
+    let user = VoiceModel::train(&track_features(&track(&user_clip))).unwrap();
+    let session = track(&wav);
+    assert_eq!(session.vocalisations.len(), want.len());
+    for (v, (_, who)) in session.vocalisations.iter().zip(&want) {
+        let s = classify_vocalisation(&session, v, &partner, &user);
+        let expected = if *who == "user" {
+            Speaker::User
+        } else {
+            Speaker::Partner
+        };
+        assert_eq!(s.speaker, expected, "{:.2}", v.start.secs());
+    }
+}
