@@ -91,6 +91,61 @@ pub struct SessionReport {
     pub turn_models: BTreeMap<String, TurnMeasures>,
     pub chance_settings: ChanceSettings,
     pub mirror: MirrorSummary,
+    /// Pace and intensity, described, not judged.
+    pub pace: Pace,
+}
+
+/// How loud and how quick each person is, and how the person's activity changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pace {
+    /// Median of the vocalisations' mean levels, by speaker (dBFS, as heard by the
+    /// microphone that attributed them: with two microphones the mic gains differ).
+    pub median_level_dbfs_by_speaker: BTreeMap<String, f64>,
+    /// The second person's median level minus the first's (partner − user, B − A; dB).
+    pub level_difference_db: Option<f64>,
+    /// The user's (or A's) vocal seconds per minute over the last 3 minutes and before them.
+    pub first_speaker_vocal_secs_per_min_last_3_min: Option<f64>,
+    pub first_speaker_vocal_secs_per_min_before: Option<f64>,
+}
+
+fn pace(segments: &[Segment], utterances: &[Utterance], duration_secs: f64) -> Pace {
+    let parties = crate::analysis::turns::parties(utterances);
+    let mut levels: BTreeMap<String, f64> = BTreeMap::new();
+    for who in parties {
+        let mut v: Vec<f64> = segments
+            .iter()
+            .filter(|s| s.speaker == who)
+            .map(|s| f64::from(s.vocalisation.mean_level_dbfs))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        if let Some(m) = v.get(v.len() / 2) {
+            levels.insert(who.as_str().to_string(), (m * 10.0).round() / 10.0);
+        }
+    }
+    let diff = match (
+        levels.get(parties[1].as_str()),
+        levels.get(parties[0].as_str()),
+    ) {
+        (Some(b), Some(a)) => Some(((b - a) * 10.0).round() / 10.0),
+        _ => None,
+    };
+    let split = (duration_secs - 180.0).max(0.0);
+    let secs_in = |a: f64, b: f64| -> f64 {
+        utterances
+            .iter()
+            .filter(|u| u.speaker == parties[0])
+            .map(|u| (u.end_secs.min(b) - u.start_secs.max(a)).max(0.0))
+            .sum()
+    };
+    let per_min = |a: f64, b: f64| -> Option<f64> {
+        (b - a >= 30.0).then(|| ((secs_in(a, b) * 60.0 / (b - a)) * 100.0).round() / 100.0)
+    };
+    Pace {
+        median_level_dbfs_by_speaker: levels,
+        level_difference_db: diff,
+        first_speaker_vocal_secs_per_min_last_3_min: per_min(split, duration_secs),
+        first_speaker_vocal_secs_per_min_before: per_min(0.0, split),
+    }
 }
 
 /// What decoding and analysing one channel gave.
@@ -291,6 +346,7 @@ pub fn analyse_session(
             median_score: answer_scores.get(answer_scores.len() / 2).copied().map(r1),
             weights,
         },
+        pace: pace(&segments, &utterances, duration_secs),
     };
     (segments, rows, report)
 }

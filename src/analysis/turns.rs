@@ -173,8 +173,23 @@ pub struct TurnMeasures {
     /// Turns whose answer overlaps the previous vocalisation.
     pub overlaps: usize,
     pub turns_per_minute: Vec<usize>,
+    /// The measures minute by minute (a turn belongs to the minute its answer starts in).
+    pub per_minute: Vec<MinuteMeasures>,
     /// Chance levels (circular shifts of the second speaker's timeline).
     pub chance: BTreeMap<String, Chance>,
+}
+
+/// One minute of a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MinuteMeasures {
+    /// 0 for the first minute.
+    pub minute: usize,
+    pub turns: usize,
+    pub overlaps: usize,
+    /// Exchanges begun in this minute, by who began them.
+    pub exchanges_initiated_by: BTreeMap<String, usize>,
+    /// Median latency by direction (s).
+    pub median_latency_secs_by_direction: BTreeMap<String, f64>,
 }
 
 /// Per-session vocal activity.
@@ -185,6 +200,8 @@ pub struct VocalActivity {
     pub vocal_share_by_speaker: BTreeMap<String, f64>,
     /// Vocal seconds per minute of the session, by speaker.
     pub vocal_secs_per_minute: BTreeMap<String, Vec<f64>>,
+    /// Each speaker's share of the vocal time, minute by minute (0 in a silent minute).
+    pub vocal_share_per_minute: BTreeMap<String, Vec<f64>>,
 }
 
 /// Settings of the chance level.
@@ -389,8 +406,38 @@ pub fn measure_turns(
         let m = ((t.next_start_secs / 60.0).floor().max(0.0) as usize).min(minutes - 1);
         per_min[m] += 1;
     }
+    let minute_of =
+        |t: &Turn| ((t.next_start_secs / 60.0).floor().max(0.0) as usize).min(minutes - 1);
+    let per_minute = (0..minutes)
+        .map(|m| {
+            let in_m: Vec<&Turn> = turns.iter().filter(|t| minute_of(t) == m).collect();
+            let mut started: BTreeMap<String, usize> = BTreeMap::new();
+            for (first, _) in &ch {
+                if minute_of(&turns[*first]) == m {
+                    *started
+                        .entry(turns[*first].from.as_str().to_string())
+                        .or_insert(0) += 1;
+                }
+            }
+            let mut lat: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for t in &in_m {
+                lat.entry(t.direction()).or_default().push(t.latency_secs);
+            }
+            MinuteMeasures {
+                minute: m,
+                turns: in_m.len(),
+                overlaps: in_m.iter().filter(|t| t.latency_secs < 0.0).count(),
+                exchanges_initiated_by: started,
+                median_latency_secs_by_direction: lat
+                    .into_iter()
+                    .filter_map(|(k, v)| latency_stats(v).map(|s| (k, s.median_secs)))
+                    .collect(),
+            }
+        })
+        .collect();
     TurnMeasures {
         settings: *settings,
+        per_minute,
         turns: turns.len(),
         turns_per_min: round3(turns.len() as f64 * 60.0 / duration_secs.max(1e-9)),
         exchanges: ch.len(),
@@ -425,7 +472,22 @@ pub fn vocal_activity(utterances: &[Utterance], duration_secs: f64) -> VocalActi
         }
     }
     let total: f64 = secs.values().sum();
+    let minute_totals: Vec<f64> = (0..minutes)
+        .map(|m| per_min.values().map(|v| v[m]).sum())
+        .collect();
+    let share_per_min = per_min
+        .iter()
+        .map(|(k, v)| {
+            let shares = v
+                .iter()
+                .zip(&minute_totals)
+                .map(|(x, t)| if *t > 0.0 { round3(x / t) } else { 0.0 })
+                .collect();
+            (k.clone(), shares)
+        })
+        .collect();
     VocalActivity {
+        vocal_share_per_minute: share_per_min,
         vocal_share_by_speaker: secs
             .iter()
             .map(|(k, v)| (k.clone(), if total > 0.0 { round3(v / total) } else { 0.0 }))
