@@ -326,6 +326,9 @@ pub fn track_features(track: &ChannelTrack) -> Vec<VoiceVector> {
         .collect()
 }
 
+/// Index of log f0 in a voice vector.
+const N_PITCH: usize = crate::analysis::voice_model::DIM - 1;
+
 /// Weight of the spectral envelope against the pitch in the voice comparison.
 const SPECTRAL_WEIGHT: f64 = 0.5;
 
@@ -538,10 +541,24 @@ pub fn attribute_one_channel(
             }
         }
         (None, None) => {
-            let means: Vec<Option<VoiceVector>> =
-                plain(&feats).iter().map(|f| mean_vector(f)).collect();
-            for (s, b) in scores.iter_mut().zip(two_means(&means)) {
-                *s = if b { 1.0 } else { -1.0 };
+            // Start from the two pitch registers (median log f0 of each vocalisation, split
+            // where the values part best), then let both cues refine it.
+            let medians: Vec<(f64, usize)> = plain(&feats)
+                .iter()
+                .map(|f| {
+                    let mut p: Vec<f64> = f.iter().map(|x| f64::from(x[N_PITCH])).collect();
+                    p.sort_by(f64::total_cmp);
+                    (p.get(p.len() / 2).copied().unwrap_or(f64::NAN), f.len())
+                })
+                .collect();
+            let valid: Vec<(f64, usize)> = medians
+                .iter()
+                .copied()
+                .filter(|m| m.0.is_finite())
+                .collect();
+            let t = split_point(&valid);
+            for (s, m) in scores.iter_mut().zip(&medians) {
+                *s = if m.0.is_finite() { m.0 - t } else { 0.0 };
             }
         }
     }
@@ -648,92 +665,6 @@ fn split_point(values: &[(f64, usize)]) -> f64 {
         }
     }
     best.1
-}
-
-fn mean_vector(f: &[VoiceVector]) -> Option<VoiceVector> {
-    if f.is_empty() {
-        return None;
-    }
-    let mut m = [0f32; crate::analysis::voice_model::DIM];
-    for x in f {
-        for (a, b) in m.iter_mut().zip(x) {
-            *a += b;
-        }
-    }
-    m.iter_mut().for_each(|a| *a /= f.len() as f32);
-    Some(m)
-}
-
-/// Splits points into two groups by 2-means on standardised coordinates (deterministic:
-/// seeded with the two points farthest apart along the first principal direction proxy, the
-/// dimension of largest spread). `true` = second group.
-fn two_means(points: &[Option<VoiceVector>]) -> Vec<bool> {
-    let pts: Vec<(usize, VoiceVector)> = points
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.map(|p| (i, p)))
-        .collect();
-    let mut out = vec![false; points.len()];
-    if pts.len() < 2 {
-        return out;
-    }
-    let dim = crate::analysis::voice_model::DIM;
-    let n = pts.len() as f32;
-    let mut mean = vec![0f32; dim];
-    let mut sd = vec![0f32; dim];
-    for (_, p) in &pts {
-        for d in 0..dim {
-            mean[d] += p[d] / n;
-        }
-    }
-    for (_, p) in &pts {
-        for d in 0..dim {
-            sd[d] += (p[d] - mean[d]).powi(2) / n;
-        }
-    }
-    let z: Vec<Vec<f32>> = pts
-        .iter()
-        .map(|(_, p)| {
-            (0..dim)
-                .map(|d| (p[d] - mean[d]) / sd[d].sqrt().max(1e-6))
-                .collect()
-        })
-        .collect();
-    let dist = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>();
-    // Seeds: the point farthest from the mean, then the point farthest from it.
-    let zero = vec![0f32; dim];
-    let far = |from: &[f32]| {
-        (0..z.len())
-            .max_by(|&i, &j| dist(&z[i], from).total_cmp(&dist(&z[j], from)))
-            .unwrap_or(0)
-    };
-    let s0 = far(&zero);
-    let s1 = far(&z[s0]);
-    let mut c = [z[s0].clone(), z[s1].clone()];
-    let mut assign = vec![false; z.len()];
-    for _ in 0..20 {
-        for (a, p) in assign.iter_mut().zip(&z) {
-            *a = dist(p, &c[1]) < dist(p, &c[0]);
-        }
-        for (g, cg) in c.iter_mut().enumerate() {
-            let members: Vec<&Vec<f32>> = z
-                .iter()
-                .zip(&assign)
-                .filter(|(_, &a)| a == (g == 1))
-                .map(|(p, _)| p)
-                .collect();
-            if members.is_empty() {
-                continue;
-            }
-            for d in 0..dim {
-                cg[d] = members.iter().map(|p| p[d]).sum::<f32>() / members.len() as f32;
-            }
-        }
-    }
-    for ((i, _), a) in pts.iter().zip(&assign) {
-        out[*i] = *a;
-    }
-    out
 }
 
 /// A stretch of time (s) during which the partner held the push-to-talk key.
