@@ -259,11 +259,9 @@ pub fn attribute_two_channels(
                 } else {
                     s
                 };
-                let e = if verdict[e + 1..].iter().all(Option::is_none) {
-                    verdict.len() - 1
-                } else {
-                    e
-                };
+                // The part ends with the last frame its talker is heard in: the release the
+                // Analyzer adds is judged by level alone, and the other talker's bleed or the
+                // room can hold it up.
                 let voiced = own_voiced[s..=e].iter().filter(|v| **v).count();
                 if e + 1 - s < min_frames.max(1) || voiced < MIN_OWN_VOICED_FRAMES {
                     continue;
