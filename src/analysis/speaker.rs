@@ -73,7 +73,7 @@ impl Default for TwoChannelSettings {
     fn default() -> Self {
         Self {
             max_gap_secs: 0.3,
-            max_foreign_secs: 0.04,
+            max_foreign_secs: 0.08,
             min_part_secs: 0.1,
             judged_range_db: 30.0,
             distinct_f0_semitones: 1.0,
