@@ -460,6 +460,37 @@ fn change_point(scorer: &Scorer<'_>, f: &[(usize, VoiceVector)]) -> Option<usize
     best.map(|(_, i)| f[i].0)
 }
 
+/// A pause inside a vocalisation at least this long (frames without voice features) is where
+/// two voices may meet: the Analyzer joins vocalisations over shorter silences.
+const GAP_FRAMES: usize = 12;
+/// Each side of a pause needs this many voiced frames to be judged on its own.
+const GAP_SIDE_FRAMES: usize = 8;
+/// The two sides of a pause must differ in voice score by at least this (in units of the
+/// session's spread of vocalisation scores); each side is then labelled on its own.
+const GAP_SPLIT_MARGIN: f64 = 1.5;
+
+/// Where to cut a vocalisation at an inner pause whose two sides sound clearly different (the
+/// largest difference): (end frame of the first part, exclusive; first frame of the second).
+fn gap_split(scorer: &Scorer<'_>, f: &[(usize, VoiceVector)]) -> Option<(usize, usize)> {
+    let side = |x: &[(usize, VoiceVector)]| -> f64 {
+        let v: Vec<VoiceVector> = x.iter().map(|p| p.1).collect();
+        let (a, b) = scorer.segment_parts(&v);
+        scorer.combine(a, b)
+    };
+    let mut best: Option<(f64, usize, usize)> = None;
+    for j in GAP_SIDE_FRAMES..f.len().saturating_sub(GAP_SIDE_FRAMES - 1) {
+        if f[j].0 - f[j - 1].0 < GAP_FRAMES {
+            continue;
+        }
+        let (l, r) = (side(&f[..j]), side(&f[j..]));
+        let strength = (l - r).abs();
+        if strength > GAP_SPLIT_MARGIN && best.is_none_or(|b| strength > b.0) {
+            best = Some((strength, f[j - 1].0 + 1, f[j].0));
+        }
+    }
+    best.map(|(_, e, s)| (e, s))
+}
+
 /// One vocalisation as it ends (the live window, on its `Vocalisation` event): `partner` or
 /// `user` by the voice models' trimmed-mean log-likelihood ratios, spectral envelope and pitch
 /// equally weighted (nats per frame, without the session-wide scaling of
@@ -597,6 +628,12 @@ pub fn attribute_one_channel(
         let mut cut = false;
         let mut next_vocs = Vec::with_capacity(vocs.len());
         for (v, f) in vocs.iter().zip(&feats) {
+            if let Some((end, start)) = gap_split(&scorer, f) {
+                next_vocs.push(track.summarise(v.start, frame_time(end)));
+                next_vocs.push(track.summarise(frame_time(start), v.end));
+                cut = true;
+                continue;
+            }
             match change_point(&scorer, f) {
                 Some(k) => {
                     let at = frame_time(k);
