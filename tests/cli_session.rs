@@ -403,3 +403,39 @@ fn a_vocalisation_is_classified_as_it_ends_by_the_voice_models() {
         assert_eq!(s.speaker, expected, "{:.2}", v.start.secs());
     }
 }
+
+#[test]
+fn one_talker_on_two_microphones_is_not_doubled_by_the_bleed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secs = 5.0;
+    let (mut mic_u, mut mic_p) = (noise(secs, 0.0005, 6), noise(secs, 0.0005, 7));
+    for (start, glide) in [(0.4, 3.0), (1.9, -4.0), (3.4, 0.0)] {
+        let v = vocalise(USER, 1.0, glide, 0.3);
+        add(&mut mic_u, start, &v, 1.0, 0);
+        add(&mut mic_p, start, &v, 0.5, 40); // −6 dB bleed, 2.5 ms late
+    }
+    let wav = dir.path().join("solo.wav");
+    write_wav(&wav, &[to_f32(mic_u), to_f32(mic_p)]);
+    let out = dir.path().join("out");
+    let status = attune()
+        .args([
+            "analyze",
+            "-q",
+            "--user-channel",
+            "1",
+            "--partner-channel",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&wav)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_speakers(
+        &segments(&out.join("solo.segments.csv")),
+        &[(0.4, "user"), (1.9, "user"), (3.4, "user")],
+    );
+    let turns = std::fs::read_to_string(out.join("solo.turns.csv")).unwrap();
+    assert_eq!(turns.lines().count(), 1, "{turns}");
+}
