@@ -60,7 +60,12 @@ pub struct AnalyzeArgs {
     /// Two microphones: the channel (counted from 1) of the user's (the person's) microphone.
     /// Needs --partner-channel; vocalisations are attributed by which microphone hears them
     /// louder than the session's calibration says the other talker would.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), requires = "partner_channel")]
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(1..),
+        requires = "partner_channel",
+        conflicts_with = "channel"
+    )]
     pub user_channel: Option<u16>,
     /// Two microphones: the channel (counted from 1) of the partner's microphone.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..), requires = "user_channel")]
