@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: deps run demo-analyze test bench score fmt lint
+.PHONY: deps run demo-analyze test bench score score-sessions fmt lint
 
 deps:
 	@scripts/install-deps.sh
@@ -27,6 +27,11 @@ bench: deps
 score: deps
 	python3 -c 'import numpy, mir_eval' 2>/dev/null || pip install --quiet numpy mir_eval
 	scripts/score-dev.sh
+
+# Speakers, turns and mirroring on ../shared/corpus/dev/sessions.
+score-sessions: deps
+	python3 -c 'import numpy, mir_eval' 2>/dev/null || pip install --quiet numpy mir_eval
+	scripts/score-sessions.sh
 
 fmt:
 	cargo fmt

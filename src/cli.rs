@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use thiserror::Error;
 
+use crate::analysis::voice_model::VoiceModel;
 use crate::analysis::{AnalyzeError, Analyzer};
 use crate::app::settings::SettingsStore;
 use crate::app::{run_window, AppOptions};
@@ -22,6 +23,7 @@ use crate::live::InputChoice;
 use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
 use crate::config::AnalysisConfig;
 use crate::output::{AnalysisWriter, InputDescription, Summary};
+use crate::session::analysis::{analyse_session, analyse_track, load_voice, SpeakerMode};
 
 /// attune: pitch, rhythm and vocalisations for Intensive Interaction.
 #[derive(Debug, Parser)]
@@ -109,6 +111,29 @@ pub struct AnalyzeArgs {
     /// robust; the live window uses 0.01 s.
     #[arg(long, default_value_t = AnalysisConfig::default().lookahead_secs)]
     pub lookahead: f64,
+    /// Two microphones: the channel (counted from 1) of the user's (the person's) microphone.
+    /// Needs --partner-channel; vocalisations are attributed by which microphone hears them
+    /// louder than the session's calibration says the other talker would.
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(1..),
+        requires = "partner_channel",
+        conflicts_with = "channel"
+    )]
+    pub user_channel: Option<u16>,
+    /// Two microphones: the channel (counted from 1) of the partner's microphone.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), requires = "user_channel")]
+    pub partner_channel: Option<u16>,
+    /// One microphone: an enrolment clip of the partner's voice (about 10 s alone); each
+    /// vocalisation is labelled user or partner by voice.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_channel", "partner_channel"])]
+    pub partner_voice: Option<PathBuf>,
+    /// One microphone: an enrolment clip of the user's voice (optional, helps).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_channel", "partner_channel"])]
+    pub user_voice: Option<PathBuf>,
+    /// One microphone without enrolment: split the vocalisations into two voices, A and B.
+    #[arg(long, conflicts_with_all = ["user_channel", "partner_channel", "partner_voice", "user_voice"])]
+    pub two_voices: bool,
     /// No progress bar or closing line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -221,6 +246,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let channel = args.channel.map_or(ChannelSelect::Downmix, |c| {
         ChannelSelect::Channel(usize::from(c) - 1)
     });
+    let mode = speaker_mode(args, &config)?;
     let (jobs, listing_errors) = collect_jobs(&args.inputs, args.recursive);
     if jobs.is_empty() && listing_errors.is_empty() {
         bail!("no audio files found in the inputs given");
@@ -256,7 +282,12 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let results: Vec<Result<Summary, FileError>> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let r = analyze_file(&job.path, &job.name, &args.out, &config, channel);
+                let r = match &mode {
+                    None => analyze_file(&job.path, &job.name, &args.out, &config, channel),
+                    Some(m) => {
+                        analyze_session_file(&job.path, &job.name, &args.out, &config, channel, m)
+                    }
+                };
                 match &r {
                     Ok(s) => {
                         let ms = (s.statistics.duration_secs * 1000.0) as u64;
@@ -287,6 +318,39 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The speaker attribution the options ask for; trains the voice models of the enrolment clips
+/// (main thread, before the workers start).
+fn speaker_mode(
+    args: &AnalyzeArgs,
+    config: &AnalysisConfig,
+) -> anyhow::Result<Option<SpeakerMode>> {
+    if let (Some(u), Some(p)) = (args.user_channel, args.partner_channel) {
+        if u == p {
+            bail!("--user-channel and --partner-channel must be different channels");
+        }
+        return Ok(Some(SpeakerMode::Channels {
+            user: usize::from(u) - 1,
+            partner: usize::from(p) - 1,
+        }));
+    }
+    if args.partner_voice.is_none() && args.user_voice.is_none() && !args.two_voices {
+        return Ok(None);
+    }
+    let load = |p: &Option<PathBuf>, who: &str| -> anyhow::Result<Option<Box<VoiceModel>>> {
+        p.as_deref()
+            .map(|path| {
+                load_voice(path, config)
+                    .map(Box::new)
+                    .with_context(|| format!("cannot use the {who} voice enrolment"))
+            })
+            .transpose()
+    };
+    Ok(Some(SpeakerMode::Voices {
+        partner: load(&args.partner_voice, "partner")?,
+        user: load(&args.user_voice, "user")?,
+    }))
 }
 
 /// Expands folders into their audio files and names every result uniquely.
@@ -392,4 +456,78 @@ pub fn analyze_file(
         analyzer.non_finite_samples(),
         decoder.skipped_packets(),
     )?)
+}
+
+/// Analyses one recording as a session: attributes the vocalisations, finds the turns and
+/// scores the mirroring, and writes the files of [`analyze_file`] plus `NAME.turns.csv`. With
+/// two microphones `NAME.f0.csv` / `NAME.onsets.csv` are the user's channel's; with one, the
+/// `channel` asked for. Runs on an `analyze-N` worker thread.
+pub fn analyze_session_file(
+    path: &Path,
+    name: &str,
+    out_dir: &Path,
+    config: &AnalysisConfig,
+    channel: ChannelSelect,
+    mode: &SpeakerMode,
+) -> Result<Summary, FileError> {
+    let (primary, second, with_voice) = match mode {
+        SpeakerMode::Channels { user, partner } => (
+            ChannelSelect::Channel(*user),
+            Some(ChannelSelect::Channel(*partner)),
+            false,
+        ),
+        SpeakerMode::Voices { .. } => (channel, None, true),
+    };
+    // Check the second channel exists before any work.
+    if let Some(c) = second {
+        Decoder::open(path, c)?;
+    }
+    let mut writer = AnalysisWriter::create(out_dir, name, config)?;
+    writer.defer_segments();
+    type Done = (
+        InputDescription,
+        crate::session::analysis::SessionReport,
+        Vec<crate::session::analysis::TurnRow>,
+        u64,
+        u64,
+    );
+    let outcome: Result<Done, FileError> = (|| {
+        let first = analyse_track(path, primary, config, with_voice, &mut |ev| {
+            writer.write_events(ev)
+        })?;
+        let mut tracks = vec![first.track];
+        let mut skipped = first.skipped_packets;
+        let mut non_finite = first.non_finite_samples;
+        if let Some(c) = second {
+            let t = analyse_track(path, c, config, false, &mut |_| Ok(()))?;
+            skipped += t.skipped_packets;
+            non_finite += t.non_finite_samples;
+            tracks.push(t.track);
+        }
+        let mut info = first.info;
+        let duration = first.samples_read as f64 / f64::from(info.sample_rate_hz);
+        info.duration_secs = Some(duration);
+        let (segments, rows, report) = analyse_session(&tracks, mode, duration);
+        for s in &segments {
+            writer.write_segment(&s.vocalisation, s.speaker.as_str())?;
+        }
+        let input = InputDescription {
+            path: path.display().to_string(),
+            audio: info,
+            channel: match primary {
+                ChannelSelect::Downmix => "downmix".into(),
+                ChannelSelect::Channel(c) => (c + 1).to_string(),
+            },
+        };
+        Ok((input, report, rows, non_finite, skipped))
+    })();
+    match outcome {
+        Ok((input, report, rows, non_finite, skipped)) => {
+            Ok(writer.finish_session(input, config, non_finite, skipped, report, &rows)?)
+        }
+        Err(e) => {
+            writer.discard();
+            Err(e)
+        }
+    }
 }

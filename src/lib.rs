@@ -5,9 +5,13 @@
 //!
 //! # Threading contract
 //! - [`analysis::Analyzer`] is single-threaded, deterministic and allocation-free after
-//!   construction: it runs on whichever thread feeds it (the `analyze` worker threads today, the
-//!   live "analysis" thread later). Feeding a recording in blocks of any size gives exactly the
-//!   same events as feeding it whole.
+//!   construction: it runs on whichever thread feeds it (the `analyze` worker threads, the live
+//!   "analysis" thread). Feeding a recording in blocks of any size gives exactly the same
+//!   events as feeding it whole.
+//! - [`audio::capture::CaptureCallback::process`] runs on the audio system's callback thread:
+//!   it only converts and moves samples into a lock-free ring (no allocation, lock, log, I/O).
+//! - [`live`] runs the "capture", "analysis" and "session-writer" threads; every queue between
+//!   them is bounded and every drop counted. [`app`] runs on the UI thread.
 //! - [`audio::decode`] runs on the thread that reads a file; it allocates freely.
 //! - [`cli`] owns the worker pool (rayon) and the progress bar.
 //!
@@ -15,10 +19,14 @@
 //! - [`config`]: analysis settings, validated once.
 //! - [`time`]: the one sample clock and its conversions.
 //! - [`events`]: what the Analyzer emits.
-//! - [`audio`]: decoding of audio files into mono blocks.
+//! - [`audio`]: decoding files, capture devices and their callback, real-time playback.
 //! - [`dsp`]: pure signal processing (resampling, pitch, onsets, noise floor).
 //! - [`analysis`]: the Analyzer and what it derives (vocalisations, rhythm, statistics).
 //! - [`output`]: the files `attune analyze` writes.
+//! - [`session`]: offline session analysis (speakers, turns, mirroring) and the live session
+//!   writer.
+//! - [`live`]: the live pipeline (capture, analysis thread, session writer).
+//! - [`app`]: the companion window; [`headless`]: `attune live --headless`.
 //! - [`cli`]: the command-line entry points.
 
 pub mod analysis;

@@ -12,6 +12,7 @@ use crate::analysis::histogram::F0Histogram;
 use crate::audio::decode::AudioInfo;
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_SECS};
 use crate::events::{Event, Vocalisation};
+use crate::session::analysis::{SessionReport, TurnRow};
 
 const PARTIAL: &str = ".partial";
 
@@ -117,6 +118,9 @@ pub struct Summary {
     pub input: InputDescription,
     pub settings: Settings,
     pub statistics: FileStatistics,
+    /// Speakers, turns and mirroring (session analysis only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionReport>,
     pub outputs: Vec<String>,
 }
 
@@ -150,7 +154,14 @@ pub struct AnalysisWriter {
     rates: Vec<f64>,
     regularity_sum: f64,
     regularity_n: u64,
+    /// Vocalisation events are not written: the session analysis writes attributed segments.
+    deferred_segments: bool,
 }
+
+/// Header of `NAME.turns.csv`.
+pub const TURNS_HEADER: &str = "from,to,direction,prev_start_s,prev_end_s,next_start_s,next_end_s,\
+latency_s,overlap,overlap_s,chattr,lena,mirror_score,mirror_contour,mirror_register,\
+mirror_duration,mirror_beats,mirror_loudness";
 
 impl AnalysisWriter {
     /// Creates `DIR/NAME.{f0,onsets,segments}.csv` (under temporary names).
@@ -177,7 +188,19 @@ impl AnalysisWriter {
             rates: Vec::new(),
             regularity_sum: 0.0,
             regularity_n: 0,
+            deferred_segments: false,
         })
+    }
+
+    /// From now on vocalisation events are only counted by [`Self::write_segment`]: the
+    /// session analysis attributes them first.
+    pub fn defer_segments(&mut self) {
+        self.deferred_segments = true;
+    }
+
+    /// Writes one attributed vocalisation to `NAME.segments.csv`.
+    pub fn write_segment(&mut self, v: &Vocalisation, speaker: &str) -> io::Result<()> {
+        self.write_vocalisation(v, speaker)
     }
 
     /// Writes a batch of events. File-reading thread.
@@ -205,13 +228,17 @@ impl AnalysisWriter {
                     self.stats.onsets += 1;
                 }
                 Event::VocalisationStart { .. } => {}
-                Event::Vocalisation(v) => self.write_vocalisation(v)?,
+                Event::Vocalisation(v) => {
+                    if !self.deferred_segments {
+                        self.write_vocalisation(v, "unknown")?;
+                    }
+                }
             }
         }
         Ok(())
     }
 
-    fn write_vocalisation(&mut self, v: &Vocalisation) -> io::Result<()> {
+    fn write_vocalisation(&mut self, v: &Vocalisation, speaker: &str) -> io::Result<()> {
         let opt = |x: f32| {
             if x > 0.0 {
                 format!("{x:.1}")
@@ -221,9 +248,10 @@ impl AnalysisWriter {
         };
         writeln!(
             self.segments.out,
-            "{:.3},{:.3},unknown,{:.3},{:.1},{:.1},{},{},{},{},{},{:.2},{:.3},{}",
+            "{:.3},{:.3},{},{:.3},{:.1},{:.1},{},{},{},{},{},{:.2},{:.3},{}",
             v.start.secs(),
             v.end.secs(),
+            speaker,
             v.duration_secs(),
             v.peak_level_dbfs,
             v.mean_level_dbfs,
@@ -251,11 +279,41 @@ impl AnalysisWriter {
 
     /// Gives the files their final names and writes `NAME.summary.json`.
     pub fn finish(
+        self,
+        input: InputDescription,
+        config: &AnalysisConfig,
+        non_finite_samples: u64,
+        skipped_packets: u64,
+    ) -> io::Result<Summary> {
+        self.finish_with(input, config, non_finite_samples, skipped_packets, None)
+    }
+
+    /// As [`Self::finish`], and writes `NAME.turns.csv` and the session measures.
+    pub fn finish_session(
+        self,
+        input: InputDescription,
+        config: &AnalysisConfig,
+        non_finite_samples: u64,
+        skipped_packets: u64,
+        report: SessionReport,
+        turns: &[TurnRow],
+    ) -> io::Result<Summary> {
+        self.finish_with(
+            input,
+            config,
+            non_finite_samples,
+            skipped_packets,
+            Some((report, turns)),
+        )
+    }
+
+    fn finish_with(
         mut self,
         input: InputDescription,
         config: &AnalysisConfig,
         non_finite_samples: u64,
         skipped_packets: u64,
+        session: Option<(SessionReport, &[TurnRow])>,
     ) -> io::Result<Summary> {
         let s = &mut self.stats;
         s.duration_secs = input
@@ -291,7 +349,25 @@ impl AnalysisWriter {
         s.round_for_reading();
 
         let mut outputs = Vec::new();
-        for csv in [self.f0, self.onsets, self.segments] {
+        let mut files = vec![self.f0, self.onsets, self.segments];
+        let mut report = None;
+        if let Some((rep, rows)) = session {
+            let mut p = self.base.clone().into_os_string();
+            p.push(".turns.csv");
+            let mut csv = CsvFile::create(PathBuf::from(p), TURNS_HEADER)?;
+            for r in rows {
+                if let Err(e) = write_turn(&mut csv.out, r) {
+                    csv.discard();
+                    for f in files {
+                        f.discard();
+                    }
+                    return Err(e);
+                }
+            }
+            files.push(csv);
+            report = Some(rep);
+        }
+        for csv in files {
             let p = csv.commit()?;
             outputs.push(file_name(&p));
         }
@@ -309,6 +385,7 @@ impl AnalysisWriter {
                 hop_secs: HOP_SECS,
             },
             statistics: self.stats,
+            session: report,
             outputs,
         };
         let mut tmp = json_path.clone().into_os_string();
@@ -329,6 +406,33 @@ impl AnalysisWriter {
         self.onsets.discard();
         self.segments.discard();
     }
+}
+
+fn write_turn(out: &mut impl Write, r: &TurnRow) -> io::Result<()> {
+    let t = &r.turn;
+    let m = |x: Option<f32>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
+    writeln!(
+        out,
+        "{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{},{:.3},{},{},{},{},{},{},{},{}",
+        t.from.as_str(),
+        t.to.as_str(),
+        t.direction(),
+        r.prev_start_secs,
+        t.prev_end_secs,
+        t.next_start_secs,
+        r.next_end_secs,
+        t.latency_secs,
+        u8::from(t.latency_secs < 0.0),
+        t.overlap_secs(),
+        u8::from(r.chattr),
+        u8::from(r.lena),
+        m(r.mirror.map(|s| s.score)),
+        m(r.mirror.map(|s| s.contour)),
+        m(r.mirror.map(|s| s.register)),
+        m(r.mirror.map(|s| s.duration)),
+        m(r.mirror.map(|s| s.beats)),
+        m(r.mirror.map(|s| s.loudness)),
+    )
 }
 
 fn ratio(a: f64, b: f64) -> f64 {

@@ -2,6 +2,11 @@
 
 mod analyzer;
 pub mod histogram;
+pub mod mirror;
+pub mod speaker;
+pub mod track;
+pub mod turns;
 pub mod vocal;
+pub mod voice_model;
 
 pub use analyzer::{AnalyzeError, Analyzer};

@@ -6,6 +6,7 @@ pub mod noise;
 pub mod pitch;
 pub mod resample;
 pub mod tracker;
+pub mod voice;
 
 /// Power (mean square) to dBFS, floored at -120 dB.
 pub fn power_to_db(power: f64) -> f32 {

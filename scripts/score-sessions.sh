@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Analyses the corpus's dev sessions as sessions (two microphones; one microphone with the
+# partner's enrolment clip; with both clips) and scores speakers, turns and mirroring.
+#   scripts/score-sessions.sh [OUT_DIR]     (needs python3 with numpy and mir_eval)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+corpus=${CORPUS:-$here/../shared/corpus}
+sessions=${SESSIONS:-$corpus/dev/sessions}
+out=${1:-$here/out/sessions}
+bin=${ATTUNE_BIN:-$here/target/release/attune}
+[ -x "$bin" ] || (cd "$here" && cargo build --release -q)
+rm -rf "$out"; mkdir -p "$out"/{stereo,mono,mono_both,raw}
+for wav in "$sessions"/*.stereo.wav; do
+  id=$(basename "$wav" .stereo.wav)
+  "$bin" analyze "$wav" --user-channel 1 --partner-channel 2 --out "$out/raw/stereo" -q
+  "$bin" analyze "$sessions/$id.mono.wav" --partner-voice "$sessions/$id.partner-enroll.wav" \
+    --out "$out/raw/mono" -q
+  "$bin" analyze "$sessions/$id.mono.wav" --partner-voice "$sessions/$id.partner-enroll.wav" \
+    --user-voice "$sessions/$id.user-enroll.wav" --out "$out/raw/mono_both" -q
+  for kind in stereo mono mono_both; do
+    stem=$id.$([ $kind = stereo ] && echo stereo || echo mono)
+    for f in segments.csv turns.csv summary.json; do
+      cp "$out/raw/$kind/$stem.$f" "$out/$kind/$id.$f"
+    done
+  done
+done
+score=$corpus/score/score.py
+echo "== two microphones"; python3 "$score" segments "$sessions" "$out/stereo" --json "$out/segments_stereo.json" | grep -E '^\|' | tail -2
+echo "== one microphone + partner enrolment"; python3 "$score" segments "$sessions" "$out/mono" --enrol --json "$out/segments_mono.json" | grep -E '^\|' | tail -2
+echo "== one microphone + partner and user enrolment"; python3 "$score" segments "$sessions" "$out/mono_both" --enrol --json "$out/segments_mono_both.json" | grep -E '^\|' | tail -2
+for kind in stereo mono; do
+  echo "== mirror ($kind)"; python3 "$score" mirror "$sessions" "$out/$kind" --json "$out/mirror_$kind.json" | grep -E '^\|' | tail -2
+  echo "== mirror ($kind, vs vocal_other)"; python3 "$score" mirror "$sessions" "$out/$kind" --negatives vocal_other | grep -E '^\|' | tail -2
+done

@@ -1,0 +1,352 @@
+//! Offline session analysis: who is vocalising, the turns and the mirroring of one recording.
+//! Decodes the channel(s) needed, runs an [`Analyzer`] on each, gathers the events into
+//! [`ChannelTrack`]s, attributes the vocalisations, finds the turns and scores the answers.
+//!
+//! Runs on an `analyze-N` worker thread; voice enrolment ([`load_voice`]) runs once on the
+//! main thread before the workers start.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
+use crate::analysis::speaker::{
+    attribute_one_channel, attribute_two_channels, calibrate, track_features, Calibration, Segment,
+    Speaker, TwoChannelSettings,
+};
+use crate::analysis::track::ChannelTrack;
+use crate::analysis::turns::{
+    find_turns, measure_turns, vocal_activity, ChanceSettings, Turn, TurnMeasures, TurnSettings,
+    Utterance, VocalActivity,
+};
+use crate::analysis::voice_model::{VoiceModel, VoiceModelError};
+use crate::analysis::{AnalyzeError, Analyzer};
+use crate::audio::decode::{AudioInfo, ChannelSelect, DecodeError, Decoder};
+use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ};
+use crate::dsp::resample::StreamResampler;
+use crate::dsp::voice::VoiceFeatures;
+use crate::events::Event;
+
+/// How the speakers are told apart.
+#[derive(Debug, Clone)]
+pub enum SpeakerMode {
+    /// Two microphones (0-based channels).
+    Channels { user: usize, partner: usize },
+    /// One microphone with the voice models given (none: two voices `A`/`B`).
+    Voices {
+        partner: Option<Box<VoiceModel>>,
+        user: Option<Box<VoiceModel>>,
+    },
+}
+
+/// A voice enrolment clip could not be used.
+#[derive(Debug, Error)]
+pub enum EnrolError {
+    #[error("{}: {reason}", path.display())]
+    Decode { path: PathBuf, reason: DecodeError },
+    #[error("{}: {reason}", path.display())]
+    Analyze { path: PathBuf, reason: AnalyzeError },
+    #[error("{}: {reason}", path.display())]
+    Voice {
+        path: PathBuf,
+        reason: VoiceModelError,
+    },
+}
+
+/// One row of `NAME.turns.csv`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TurnRow {
+    pub turn: Turn,
+    pub prev_start_secs: f64,
+    pub next_end_secs: f64,
+    /// Whether chattr's windows admit the turn (every row is a LENA turn).
+    pub chattr: bool,
+    pub lena: bool,
+    /// How closely the answer mirrors the vocalisation it answers.
+    pub mirror: Option<MirrorScore>,
+}
+
+/// The mirror scores of a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MirrorSummary {
+    /// Partner answers scored (user → partner turns, LENA windows).
+    pub answers: usize,
+    pub mean_score: Option<f64>,
+    pub median_score: Option<f64>,
+    pub weights: MirrorWeights,
+}
+
+/// The session part of `NAME.summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionReport {
+    /// "two_channels", "enrolment" or "two_voices".
+    pub attribution: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+    pub vocalisations_by_speaker: BTreeMap<String, usize>,
+    pub vocal_activity: VocalActivity,
+    /// Turn measures by model ("chattr", "lena").
+    pub turn_models: BTreeMap<String, TurnMeasures>,
+    pub chance_settings: ChanceSettings,
+    pub mirror: MirrorSummary,
+    /// Pace and intensity, described, not judged.
+    pub pace: Pace,
+}
+
+/// How loud and how quick each person is, and how the person's activity changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pace {
+    /// Median of the vocalisations' mean levels, by speaker (dBFS, as heard by the
+    /// microphone that attributed them: with two microphones the mic gains differ).
+    pub median_level_dbfs_by_speaker: BTreeMap<String, f64>,
+    /// The second person's median level minus the first's (partner − user, B − A; dB).
+    pub level_difference_db: Option<f64>,
+    /// The user's (or A's) vocal seconds per minute over the last 3 minutes and before them.
+    pub first_speaker_vocal_secs_per_min_last_3_min: Option<f64>,
+    pub first_speaker_vocal_secs_per_min_before: Option<f64>,
+}
+
+fn pace(segments: &[Segment], utterances: &[Utterance], duration_secs: f64) -> Pace {
+    let parties = crate::analysis::turns::parties(utterances);
+    let mut levels: BTreeMap<String, f64> = BTreeMap::new();
+    for who in parties {
+        let mut v: Vec<f64> = segments
+            .iter()
+            .filter(|s| s.speaker == who)
+            .map(|s| f64::from(s.vocalisation.mean_level_dbfs))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        if let Some(m) = v.get(v.len() / 2) {
+            levels.insert(who.as_str().to_string(), (m * 10.0).round() / 10.0);
+        }
+    }
+    let diff = match (
+        levels.get(parties[1].as_str()),
+        levels.get(parties[0].as_str()),
+    ) {
+        (Some(b), Some(a)) => Some(((b - a) * 10.0).round() / 10.0),
+        _ => None,
+    };
+    let split = (duration_secs - 180.0).max(0.0);
+    let secs_in = |a: f64, b: f64| -> f64 {
+        utterances
+            .iter()
+            .filter(|u| u.speaker == parties[0])
+            .map(|u| (u.end_secs.min(b) - u.start_secs.max(a)).max(0.0))
+            .sum()
+    };
+    let per_min = |a: f64, b: f64| -> Option<f64> {
+        (b - a >= 30.0).then(|| ((secs_in(a, b) * 60.0 / (b - a)) * 100.0).round() / 100.0)
+    };
+    Pace {
+        median_level_dbfs_by_speaker: levels,
+        level_difference_db: diff,
+        first_speaker_vocal_secs_per_min_last_3_min: per_min(split, duration_secs),
+        first_speaker_vocal_secs_per_min_before: per_min(0.0, split),
+    }
+}
+
+/// What decoding and analysing one channel gave.
+pub struct AnalysedTrack {
+    pub track: ChannelTrack,
+    pub info: AudioInfo,
+    pub samples_read: u64,
+    pub skipped_packets: u64,
+    pub non_finite_samples: u64,
+}
+
+/// Decodes `channel` of `path`, analyses it and gathers the track (with voice features when
+/// `with_voice`); `sink` sees every batch of events (the writer of the primary channel).
+pub fn analyse_track(
+    path: &Path,
+    channel: ChannelSelect,
+    config: &AnalysisConfig,
+    with_voice: bool,
+    sink: &mut dyn FnMut(&[Event]) -> std::io::Result<()>,
+) -> Result<AnalysedTrack, crate::cli::FileError> {
+    let mut decoder = Decoder::open(path, channel)?;
+    let info = decoder.info().clone();
+    let mut track = ChannelTrack::default();
+    let mut events = Vec::with_capacity(4096);
+    let mut io_result: std::io::Result<()> = Ok(());
+    let non_finite = if with_voice {
+        // Resample once; the Analyzer and the voice features see the same 16 kHz samples.
+        let mut resampler = StreamResampler::new(info.sample_rate_hz)
+            .map_err(|e| crate::cli::FileError::Analyze(AnalyzeError::Resample(e)))?;
+        let mut analyzer = Analyzer::new(config, ANALYSIS_RATE_HZ)?;
+        let mut voice = VoiceFeatures::new();
+        let mut ceps: Vec<(u64, crate::dsp::voice::Cepstrum)> = Vec::new();
+        while let Some(block) = decoder.next_block()? {
+            resampler.process(block, &mut |s| {
+                analyzer.process(s, &mut events);
+                voice.process(s, &mut |k, c| ceps.push((k, *c)));
+            });
+            flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
+        }
+        resampler.finish(&mut |s| {
+            analyzer.process(s, &mut events);
+            voice.process(s, &mut |k, c| ceps.push((k, *c)));
+        });
+        analyzer.finish(&mut events);
+        voice.finish(&mut |k, c| ceps.push((k, *c)));
+        flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
+        resampler.non_finite_samples()
+    } else {
+        let mut analyzer = Analyzer::new(config, info.sample_rate_hz)?;
+        let mut ceps = Vec::new();
+        while let Some(block) = decoder.next_block()? {
+            analyzer.process(block, &mut events);
+            flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
+        }
+        analyzer.finish(&mut events);
+        flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
+        analyzer.non_finite_samples()
+    };
+    io_result?;
+    Ok(AnalysedTrack {
+        track,
+        info,
+        samples_read: decoder.samples_read(),
+        skipped_packets: decoder.skipped_packets(),
+        non_finite_samples: non_finite,
+    })
+}
+
+fn flush(
+    track: &mut ChannelTrack,
+    events: &mut Vec<Event>,
+    ceps: &mut Vec<(u64, crate::dsp::voice::Cepstrum)>,
+    sink: &mut dyn FnMut(&[Event]) -> std::io::Result<()>,
+    io_result: &mut std::io::Result<()>,
+) {
+    track.push_events(events);
+    for (k, c) in ceps.drain(..) {
+        track.push_ceps(k, &c);
+    }
+    if io_result.is_ok() {
+        *io_result = sink(events);
+    }
+    events.clear();
+}
+
+/// Trains a voice model from an enrolment clip (the mix of its channels). Main thread.
+pub fn load_voice(path: &Path, config: &AnalysisConfig) -> Result<VoiceModel, EnrolError> {
+    let t = analyse_track(path, ChannelSelect::Downmix, config, true, &mut |_| Ok(())).map_err(
+        |e| match e {
+            crate::cli::FileError::Decode(reason) => EnrolError::Decode {
+                path: path.to_path_buf(),
+                reason,
+            },
+            crate::cli::FileError::Analyze(reason) => EnrolError::Analyze {
+                path: path.to_path_buf(),
+                reason,
+            },
+            crate::cli::FileError::Write(e) => EnrolError::Decode {
+                path: path.to_path_buf(),
+                reason: DecodeError::Io(e),
+            },
+        },
+    )?;
+    VoiceModel::train(&track_features(&t.track)).map_err(|reason| EnrolError::Voice {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// Attributes the vocalisations, finds the turns and scores the answers. `tracks[0]` is the
+/// user's microphone (or the only one), `tracks[1]` the partner's.
+pub fn analyse_session(
+    tracks: &[ChannelTrack],
+    mode: &SpeakerMode,
+    duration_secs: f64,
+) -> (Vec<Segment>, Vec<TurnRow>, SessionReport) {
+    let (segments, calibration, attribution) = match (mode, tracks) {
+        (SpeakerMode::Channels { .. }, [u, p, ..]) => {
+            let cal = calibrate(u, p);
+            (
+                attribute_two_channels(u, p, &cal, &TwoChannelSettings::default()),
+                Some(cal),
+                "two_channels",
+            )
+        }
+        (SpeakerMode::Voices { partner, user }, [t, ..]) => (
+            attribute_one_channel(t, partner.as_deref(), user.as_deref()),
+            None,
+            if partner.is_some() || user.is_some() {
+                "enrolment"
+            } else {
+                "two_voices"
+            },
+        ),
+        _ => (Vec::new(), None, "none"),
+    };
+    let utterances: Vec<Utterance> = segments
+        .iter()
+        .map(|s| Utterance {
+            speaker: s.speaker,
+            start_secs: s.vocalisation.start.secs(),
+            end_secs: s.vocalisation.end.secs(),
+        })
+        .collect();
+    let shapes: Vec<VocalShape> = segments
+        .iter()
+        .map(|s| VocalShape::from_track(&tracks[s.track.min(tracks.len() - 1)], &s.vocalisation))
+        .collect();
+    let weights = MirrorWeights::default();
+    let lena = find_turns(&utterances, &TurnSettings::LENA);
+    let chattr = find_turns(&utterances, &TurnSettings::CHATTR);
+    let rows: Vec<TurnRow> = lena
+        .iter()
+        .map(|t| TurnRow {
+            turn: *t,
+            prev_start_secs: utterances[t.prev].start_secs,
+            next_end_secs: utterances[t.next].end_secs,
+            chattr: chattr.iter().any(|c| c.next == t.next && c.prev == t.prev),
+            lena: true,
+            mirror: Some(mirror_score(&shapes[t.prev], &shapes[t.next], &weights)),
+        })
+        .collect();
+    let mut answer_scores: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.turn.to == Speaker::Partner)
+        .filter_map(|r| r.mirror.map(|m| f64::from(m.score)))
+        .collect();
+    answer_scores.sort_by(f64::total_cmp);
+    let chance = ChanceSettings::default();
+    let mut turn_models = BTreeMap::new();
+    for (name, settings) in [
+        ("chattr", TurnSettings::CHATTR),
+        ("lena", TurnSettings::LENA),
+    ] {
+        turn_models.insert(
+            name.to_string(),
+            measure_turns(&utterances, &settings, duration_secs, &chance),
+        );
+    }
+    let mut by_speaker = BTreeMap::new();
+    for s in &segments {
+        *by_speaker
+            .entry(s.speaker.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    let r1 = |x: f64| (x * 10.0).round() / 10.0;
+    let report = SessionReport {
+        attribution: attribution.into(),
+        calibration,
+        vocalisations_by_speaker: by_speaker,
+        vocal_activity: vocal_activity(&utterances, duration_secs),
+        turn_models,
+        chance_settings: chance,
+        mirror: MirrorSummary {
+            answers: answer_scores.len(),
+            mean_score: (!answer_scores.is_empty())
+                .then(|| r1(answer_scores.iter().sum::<f64>() / answer_scores.len() as f64)),
+            median_score: answer_scores.get(answer_scores.len() / 2).copied().map(r1),
+            weights,
+        },
+        pace: pace(&segments, &utterances, duration_secs),
+    };
+    (segments, rows, report)
+}
