@@ -18,10 +18,10 @@ use crate::analysis::{AnalyzeError, Analyzer};
 use crate::app::settings::SettingsStore;
 use crate::app::{run_window, AppOptions};
 use crate::audio::capture::ChannelRoute;
-use crate::audio::device::list_inputs;
-use crate::live::InputChoice;
 use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
+use crate::audio::device::list_inputs;
 use crate::config::AnalysisConfig;
+use crate::live::InputChoice;
 use crate::output::{AnalysisWriter, InputDescription, Summary};
 use crate::session::analysis::{analyse_session, analyse_track, load_voice, SpeakerMode};
 
@@ -173,8 +173,9 @@ pub fn live_input(args: &LiveArgs) -> Option<InputChoice> {
 
 /// The channel route of a `live` command.
 pub fn live_route(args: &LiveArgs) -> ChannelRoute {
-    args.channel
-        .map_or(ChannelRoute::Downmix, |c| ChannelRoute::Channel(usize::from(c) - 1))
+    args.channel.map_or(ChannelRoute::Downmix, |c| {
+        ChannelRoute::Channel(usize::from(c) - 1)
+    })
 }
 
 /// Where the window records sessions: `$ATTUNE_DATA_DIR/sessions`, else the user's data folder.
@@ -206,7 +207,10 @@ fn devices() -> anyhow::Result<ExitCode> {
     }
     for d in &list {
         let default = if d.is_default { " (default)" } else { "" };
-        let config = d.default_config.as_deref().unwrap_or("configuration unknown");
+        let config = d
+            .default_config
+            .as_deref()
+            .unwrap_or("configuration unknown");
         println!("{}{default}\t{}\t{config}", d.name, d.host);
     }
     Ok(ExitCode::SUCCESS)

@@ -83,7 +83,10 @@ impl Event {
     pub fn shifted(self, by: u64) -> Self {
         let s = |t: SampleTime| SampleTime(t.0 + by);
         match self {
-            Event::Pitch(p) => Event::Pitch(PitchFrame { time: s(p.time), ..p }),
+            Event::Pitch(p) => Event::Pitch(PitchFrame {
+                time: s(p.time),
+                ..p
+            }),
             Event::Onset { time } => Event::Onset { time: s(time) },
             Event::VocalisationStart { time } => Event::VocalisationStart { time: s(time) },
             Event::Vocalisation(v) => Event::Vocalisation(Vocalisation {

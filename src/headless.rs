@@ -36,9 +36,7 @@ struct LiveSummary {
 }
 
 pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
-    let duration = args
-        .duration
-        .context("--headless needs --duration SECS")?;
+    let duration = args.duration.context("--headless needs --duration SECS")?;
     if !(duration.is_finite() && duration > 0.0) {
         bail!("--duration must be a positive number of seconds");
     }
@@ -146,7 +144,11 @@ fn describe(status: &InputStatus) -> String {
             playback,
         } => format!(
             "{} {name} ({rate_hz} Hz, {channels} ch)",
-            if *playback { "playing" } else { "capturing from" }
+            if *playback {
+                "playing"
+            } else {
+                "capturing from"
+            }
         ),
         InputStatus::Lost { name, reason } => format!("lost {name}: {reason}; reconnecting"),
         InputStatus::Waiting { wanted, reason } => format!("waiting for {wanted}: {reason}"),

@@ -23,7 +23,15 @@ fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("session");
     let out = attune()
-        .args(["live", "--headless", "--demo", "--duration", "11", "--participant", "P07"])
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--duration",
+            "11",
+            "--participant",
+            "P07",
+        ])
         .arg("--session-dir")
         .arg(&dir)
         .output()
@@ -45,7 +53,10 @@ fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
 
     // The event log: one JSON object a line, the input status first, pitch every 10 ms.
     let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["type"], "input_status");
     assert_eq!(lines[0]["status"], "connected");
     let pitch = lines.iter().filter(|l| l["type"] == "pitch").count();
@@ -57,7 +68,10 @@ fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
     let f0 = read_csv(&dir.join("session.f0.csv"));
     let rpa = raw_pitch_accuracy(&demo_f0_truth(), &f0, 0.0, 0.0, 10.0);
     assert!(rpa >= 0.9, "live pitch accuracy {rpa:.3}");
-    let onsets: Vec<f64> = read_csv(&dir.join("session.onsets.csv")).iter().map(|r| r[0]).collect();
+    let onsets: Vec<f64> = read_csv(&dir.join("session.onsets.csv"))
+        .iter()
+        .map(|r| r[0])
+        .collect();
     let f = onset_f_measure(&demo_onsets_truth(), &onsets, 0.0, 0.0, 9.5, 0.05);
     assert!(f >= 0.8, "live onsets F {f:.2}: {onsets:?}");
     let segments = read_csv(&dir.join("session.segments.csv"));
@@ -91,14 +105,20 @@ fn a_file_that_is_not_audio_is_refused_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
     let out = attune()
         .args(["live", "--headless", "--duration", "1", "--play"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/not_audio.wav"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/not_audio.wav"
+        ))
         .arg("--session-dir")
         .arg(tmp.path().join("s"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("not_audio.wav") && stderr.contains("not a supported audio file"), "{stderr}");
+    assert!(
+        stderr.contains("not_audio.wav") && stderr.contains("not a supported audio file"),
+        "{stderr}"
+    );
     assert!(stderr.contains("no audio was captured"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -108,14 +128,24 @@ fn a_missing_device_is_waited_for_and_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("s");
     let out = attune()
-        .args(["live", "--headless", "--duration", "1.5", "--device", "no such microphone 4711"])
+        .args([
+            "live",
+            "--headless",
+            "--duration",
+            "1.5",
+            "--device",
+            "no such microphone 4711",
+        ])
         .arg("--session-dir")
         .arg(&dir)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("waiting for no such microphone 4711"), "{stderr}");
+    assert!(
+        stderr.contains("waiting for no such microphone 4711"),
+        "{stderr}"
+    );
     // The wait is in the session's log too.
     let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     assert!(log.contains("\"status\":\"waiting\""), "{log}");
@@ -124,12 +154,23 @@ fn a_missing_device_is_waited_for_and_reported() {
 #[test]
 fn a_session_folder_that_cannot_be_made_is_an_error() {
     let out = attune()
-        .args(["live", "--headless", "--demo", "--duration", "1", "--session-dir", "/proc/attune-cannot"])
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--duration",
+            "1",
+            "--session-dir",
+            "/proc/attune-cannot",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cannot create the session folder /proc/attune-cannot"), "{stderr}");
+    assert!(
+        stderr.contains("cannot create the session folder /proc/attune-cannot"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -148,7 +189,10 @@ fn a_full_disk_stops_the_recording_and_keeps_what_was_written() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("recording stopped") && stderr.contains("No space left"), "{stderr}");
+    assert!(
+        stderr.contains("recording stopped") && stderr.contains("No space left"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     // The audio written before the failure is a valid WAV.
     let wav = hound::WavReader::open(dir.join("audio.wav")).unwrap();

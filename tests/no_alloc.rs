@@ -129,7 +129,11 @@ fn the_capture_callback_and_a_warm_analyzer_allocate_nothing() {
             }
         }
     });
-    assert_eq!(violation_count(), 0, "allocations in the callback or the Analyzer");
+    assert_eq!(
+        violation_count(),
+        0,
+        "allocations in the callback or the Analyzer"
+    );
     // Both formats went through: 2 x 4 s at 48 kHz, and the analysis kept up.
     assert_eq!(popped, 2 * signal.len());
     assert!(produced >= 700, "{produced} events");

@@ -28,7 +28,12 @@ fn options(dir: &std::path::Path, input: Option<InputChoice>) -> AppOptions {
 }
 
 /// Steps the window (in real time: the pipeline runs beside it) until `label` is on screen.
-fn wait_for(h: &mut Harness<'static, AttuneApp>, what: impl Fn(&Harness<'static, AttuneApp>) -> bool, secs: f64, why: &str) {
+fn wait_for(
+    h: &mut Harness<'static, AttuneApp>,
+    what: impl Fn(&Harness<'static, AttuneApp>) -> bool,
+    secs: f64,
+    why: &str,
+) {
     let until = Instant::now() + Duration::from_secs_f64(secs);
     while Instant::now() < until {
         h.step();
@@ -49,20 +54,41 @@ fn the_demo_session_shows_listening_your_turn_and_the_last_sound() {
     let tmp = tempfile::tempdir().unwrap();
     let mut h = harness(options(tmp.path(), Some(InputChoice::Demo)));
     // The demo's first sound is a hum at 0.5-1.8 s; then 0.8 s of silence before the partner.
-    wait_for(&mut h, |h| shows(h, "Listening"), 6.0, "Listening while the hum sounds");
+    wait_for(
+        &mut h,
+        |h| shows(h, "Listening"),
+        6.0,
+        "Listening while the hum sounds",
+    );
     // "Your turn" once a pause opens: after the hum if the partner waits, else in the demo's
     // first long pause (9.5-15.3 s).
-    wait_for(&mut h, |h| shows(h, "Your turn"), 14.0, "Your turn in a pause");
+    wait_for(
+        &mut h,
+        |h| shows(h, "Your turn"),
+        14.0,
+        "Your turn in a pause",
+    );
     // The mirror card has the hum's length (1.3 s in the truth) and the status line the input.
     let card = h.state().model().card.clone().expect("a mirror card");
-    assert!(card.duration_secs > 0.3 && card.duration_secs < 6.0, "{card:?}");
-    assert!(card.contour.len() > 20, "the sound's contour is on the card");
+    assert!(
+        card.duration_secs > 0.3 && card.duration_secs < 6.0,
+        "{card:?}"
+    );
+    assert!(
+        card.contour.len() > 20,
+        "the sound's contour is on the card"
+    );
     assert!(shows(&h, "demo session · 16000 Hz"));
     assert!(shows(&h, "dropped 0"));
     // The pause timer counts.
     assert!(shows(&h, " s"), "pause timer");
     // Latency is measured and shown.
-    wait_for(&mut h, |h| shows(h, "latency p50"), 3.0, "latency in the status line");
+    wait_for(
+        &mut h,
+        |h| shows(h, "latency p50"),
+        3.0,
+        "latency in the status line",
+    );
     let lat = h.state().model().screen_latency();
     assert!(lat.count > 50 && lat.p50_ms > 0.0, "{lat:?}");
 }
@@ -105,7 +131,12 @@ fn the_device_picker_lists_the_devices_and_a_choice_is_remembered() {
     let mut h = harness(options(tmp.path(), Some(InputChoice::Demo)));
     h.key_press(egui::Key::D);
     h.step();
-    wait_for(&mut h, |h| shows(h, "input device(s) found") || shows(h, "No input device found"), 15.0, "device list");
+    wait_for(
+        &mut h,
+        |h| shows(h, "input device(s) found") || shows(h, "No input device found"),
+        15.0,
+        "device list",
+    );
     let devices = attune::audio::device::list_inputs();
     // Open the picker (it shows the current choice).
     h.get_by_value("Default input").click();
@@ -120,7 +151,10 @@ fn the_device_picker_lists_the_devices_and_a_choice_is_remembered() {
     h.step();
     h.get_by_label("Apply").click();
     h.step();
-    assert_eq!(SettingsStore::in_dir(tmp.path()).load().device, DeviceSetting::Demo);
+    assert_eq!(
+        SettingsStore::in_dir(tmp.path()).load().device,
+        DeviceSetting::Demo
+    );
 }
 
 #[test]
@@ -132,6 +166,11 @@ fn a_missing_microphone_is_said_plainly_and_the_demo_plays() {
     };
     SettingsStore::in_dir(tmp.path()).save(&saved).unwrap();
     let mut h = harness(options(tmp.path(), None));
-    wait_for(&mut h, |h| shows(h, "No microphone found"), 10.0, "the missing-device notice");
+    wait_for(
+        &mut h,
+        |h| shows(h, "No microphone found"),
+        10.0,
+        "the missing-device notice",
+    );
     wait_for(&mut h, |h| shows(h, "Listening"), 6.0, "the demo's cues");
 }

@@ -16,7 +16,11 @@ use common::{demo_f0_truth, demo_onsets_truth, onset_f_measure, raw_pitch_accura
 
 fn script() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/env/virtual-audio.sh");
-    assert!(p.exists(), "{} is needed for the end-to-end device test", p.display());
+    assert!(
+        p.exists(),
+        "{} is needed for the end-to-end device test",
+        p.display()
+    );
     p
 }
 
@@ -42,7 +46,11 @@ fn envelope_db(path: &Path) -> Vec<f64> {
             .step_by(ch)
             .map(|s| f64::from(s.unwrap()) / f64::from(1u32 << (spec.bits_per_sample - 1)))
             .collect(),
-        hound::SampleFormat::Float => r.samples::<f32>().step_by(ch).map(|s| f64::from(s.unwrap())).collect(),
+        hound::SampleFormat::Float => r
+            .samples::<f32>()
+            .step_by(ch)
+            .map(|s| f64::from(s.unwrap()))
+            .collect(),
     };
     samples
         .chunks(hop)
@@ -62,7 +70,10 @@ fn demo_offset_secs(recording: &Path) -> f64 {
     let mut best = (f64::MIN, 0usize);
     for lag in 0..rec.len().saturating_sub(demo.len() / 2) {
         let n = demo.len().min(rec.len() - lag);
-        let c: f64 = (0..n).map(|i| (demo[i] - dm) * (rec[lag + i] - rm)).sum::<f64>() / n as f64;
+        let c: f64 = (0..n)
+            .map(|i| (demo[i] - dm) * (rec[lag + i] - rm))
+            .sum::<f64>()
+            / n as f64;
         if c > best.0 {
             best = (c, lag);
         }
@@ -86,7 +97,14 @@ fn a_real_input_device_records_the_demo_survives_its_loss_and_reconnects() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("session");
     let mut child = Command::new(env!("CARGO_BIN_EXE_attune"))
-        .args(["live", "--headless", "--duration", "56", "--participant", "P01"])
+        .args([
+            "live",
+            "--headless",
+            "--duration",
+            "56",
+            "--participant",
+            "P01",
+        ])
         .arg("--session-dir")
         .arg(&dir)
         .env("XDG_RUNTIME_DIR", &xdg)
@@ -106,7 +124,13 @@ fn a_real_input_device_records_the_demo_survives_its_loss_and_reconnects() {
         std::thread::sleep(Duration::from_millis(100));
     }
     // Play the demo into the device (this takes its 40.5 s).
-    virtual_audio(&xdg, &["play", concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo_session.wav")]);
+    virtual_audio(
+        &xdg,
+        &[
+            "play",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo_session.wav"),
+        ],
+    );
     // The device goes away (as an unplugged USB microphone does), then comes back.
     std::thread::sleep(Duration::from_millis(500));
     virtual_audio(&xdg, &["stop"]);
@@ -139,14 +163,24 @@ fn a_real_input_device_records_the_demo_survives_its_loss_and_reconnects() {
     let offset = demo_offset_secs(&dir.join("audio.wav"));
     let f0 = read_csv(&dir.join("session.f0.csv"));
     let rpa = raw_pitch_accuracy(&demo_f0_truth(), &f0, offset, 0.0, 40.5);
-    assert!(rpa >= 0.85, "pitch accuracy through the device {rpa:.3} (offset {offset:.2} s)");
-    let onsets: Vec<f64> = read_csv(&dir.join("session.onsets.csv")).iter().map(|r| r[0]).collect();
+    assert!(
+        rpa >= 0.85,
+        "pitch accuracy through the device {rpa:.3} (offset {offset:.2} s)"
+    );
+    let onsets: Vec<f64> = read_csv(&dir.join("session.onsets.csv"))
+        .iter()
+        .map(|r| r[0])
+        .collect();
     let f = onset_f_measure(&demo_onsets_truth(), &onsets, offset, 0.0, 40.5, 0.05);
-    assert!(f >= 0.75, "onsets F through the device {f:.2} (offset {offset:.2} s)");
+    assert!(
+        f >= 0.75,
+        "onsets F through the device {f:.2} (offset {offset:.2} s)"
+    );
 
     // Latency was measured from the device's capture time stamps.
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("live.summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("live.summary.json")).unwrap())
+            .unwrap();
     let lat = &summary["latency_sound_to_pitch_ms"];
     assert!(lat["count"].as_u64().unwrap() > 3000, "{lat}");
     assert!(lat["p50_ms"].as_f64().unwrap() >= summary["analysis_delay_ms"].as_f64().unwrap());
@@ -177,7 +211,7 @@ fn the_window_shows_a_lost_device_calmly_and_reconnects() {
     let mut h: Harness<'static, AttuneApp> = Harness::builder()
         .with_size([1180.0, 720.0])
         .build_eframe(move |cc| AttuneApp::new(&cc.egui_ctx, options));
-    let mut wait_for = |h: &mut Harness<'static, AttuneApp>, text: &str, secs: u64| {
+    let wait_for = |h: &mut Harness<'static, AttuneApp>, text: &str, secs: u64| {
         let until = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < until {
             h.step();
@@ -196,12 +230,24 @@ fn the_window_shows_a_lost_device_calmly_and_reconnects() {
     // Back: the notice goes and the device is in the status line again.
     virtual_audio(&xdg, &["start"]);
     wait_for(&mut h, "Default Audio Device · 16000 Hz", 15);
-    assert!(h.query_all_by_label_contains("reconnecting").next().is_none());
-    let dir = h.state().recording_to().cloned().expect("recording into a session folder");
+    assert!(h
+        .query_all_by_label_contains("reconnecting")
+        .next()
+        .is_none());
+    let dir = h
+        .state()
+        .recording_to()
+        .cloned()
+        .expect("recording into a session folder");
     drop(h);
     virtual_audio(&xdg, &["stop"]);
     // The session folder holds the recording and the loss.
     let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     assert!(events.contains("\"status\":\"lost\""), "{events:.300}");
-    assert!(hound::WavReader::open(dir.join("audio.wav")).unwrap().duration() > 0);
+    assert!(
+        hound::WavReader::open(dir.join("audio.wav"))
+            .unwrap()
+            .duration()
+            > 0
+    );
 }

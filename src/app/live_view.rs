@@ -191,7 +191,11 @@ fn draw_card_contour(ui: &Ui, rect: Rect, card: &MirrorCard, pal: &Palette) {
     // A median of three steadies single-frame jumps, so the shape reads at a glance.
     let st: Vec<f64> = (0..raw.len())
         .map(|i| {
-            let mut w = [raw[i.saturating_sub(1)], raw[i], raw[(i + 1).min(raw.len() - 1)]];
+            let mut w = [
+                raw[i.saturating_sub(1)],
+                raw[i],
+                raw[(i + 1).min(raw.len() - 1)],
+            ];
             w.sort_by(f64::total_cmp);
             w[1]
         })

@@ -272,7 +272,11 @@ impl AttuneApp {
                 self.after_quick_change();
             }
             Command::TextBigger | Command::TextSmaller => {
-                let step = if command == Command::TextBigger { 0.1 } else { -0.1 };
+                let step = if command == Command::TextBigger {
+                    0.1
+                } else {
+                    -0.1
+                };
                 self.settings.text_scale += step;
                 self.settings = self.settings.clone().sanitised();
                 self.after_quick_change();
@@ -374,7 +378,11 @@ impl AttuneApp {
                     live_view::notice_ui(ui, &format!("Cannot listen: {e}"), pal.warning);
                 }
                 if let Some(n) = status_view::input_notice(&self.model) {
-                    live_view::notice_ui(ui, &n.text, if n.warning { pal.warning } else { pal.muted });
+                    live_view::notice_ui(
+                        ui,
+                        &n.text,
+                        if n.warning { pal.warning } else { pal.muted },
+                    );
                 }
                 if let Some(e) = &self.model.recording_error {
                     live_view::notice_ui(ui, e, pal.warning);
@@ -396,9 +404,12 @@ impl AttuneApp {
 
         if self.show_settings {
             let devices = self.devices.devices.as_deref();
-            if let Some(c) =
-                settings_view::settings_ui(&ctx, &mut self.draft, devices, self.save_error.as_deref())
-            {
+            if let Some(c) = settings_view::settings_ui(
+                &ctx,
+                &mut self.draft,
+                devices,
+                self.save_error.as_deref(),
+            ) {
                 commands.push(c);
             }
         }
@@ -438,7 +449,13 @@ impl Drop for AttuneApp {
 fn sanitise_name(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(40)
         .collect();
     if s.is_empty() {
@@ -467,11 +484,4 @@ pub fn run_window(options: AppOptions) -> anyhow::Result<()> {
             "cannot open the window: {e}. Without a display, `attune live --headless --demo --duration 60 --session-dir DIR` runs the same pipeline"
         )
     })
-}
-
-impl DeviceSetting {
-    /// Whether this is the demo (nothing to record).
-    pub fn is_demo(&self) -> bool {
-        *self == DeviceSetting::Demo
-    }
 }

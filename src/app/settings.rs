@@ -123,11 +123,15 @@ impl Settings {
         if !self.pause_secs.is_finite() {
             self.pause_secs = d.pause_secs;
         }
-        self.pause_secs = self.pause_secs.clamp(PAUSE_SECS_RANGE.0, PAUSE_SECS_RANGE.1);
+        self.pause_secs = self
+            .pause_secs
+            .clamp(PAUSE_SECS_RANGE.0, PAUSE_SECS_RANGE.1);
         if !self.text_scale.is_finite() {
             self.text_scale = d.text_scale;
         }
-        self.text_scale = self.text_scale.clamp(TEXT_SCALE_RANGE.0, TEXT_SCALE_RANGE.1);
+        self.text_scale = self
+            .text_scale
+            .clamp(TEXT_SCALE_RANGE.0, TEXT_SCALE_RANGE.1);
         if self.participant.trim().is_empty() {
             self.participant = d.participant;
         }
@@ -205,8 +209,11 @@ mod tests {
         };
         store.save(&s).expect("save");
         assert_eq!(store.load(), s);
-        std::fs::write(dir.path().join("settings.json"), r#"{"f0_min_hz": 900, "f0_max_hz": 100, "text_scale": 40}"#)
-            .expect("write");
+        std::fs::write(
+            dir.path().join("settings.json"),
+            r#"{"f0_min_hz": 900, "f0_max_hz": 100, "text_scale": 40}"#,
+        )
+        .expect("write");
         let mended = store.load();
         assert_eq!(mended.f0_min_hz, Settings::default().f0_min_hz);
         assert_eq!(mended.text_scale, TEXT_SCALE_RANGE.1);

@@ -24,21 +24,38 @@ pub fn settings_ui(
         .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
         .show(ctx, |ui| {
             ui.heading("Person");
-            egui::Grid::new("person").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
-                ui.label("Pseudonym");
-                ui.text_edit_singleline(&mut draft.participant)
-                    .on_hover_text("A name you choose for the person; never their real name");
-                ui.end_row();
-                ui.label("Lowest pitch (Hz)");
-                ui.add(DragValue::new(&mut draft.f0_min_hz).range(30.0..=1000.0).speed(1.0));
-                ui.end_row();
-                ui.label("Highest pitch (Hz)");
-                ui.add(DragValue::new(&mut draft.f0_max_hz).range(60.0..=2000.0).speed(5.0));
-                ui.end_row();
-                ui.label("Pause before \"your turn\" (s)");
-                ui.add(Slider::new(&mut draft.pause_secs, PAUSE_SECS_RANGE.0..=PAUSE_SECS_RANGE.1).step_by(0.1));
-                ui.end_row();
-            });
+            egui::Grid::new("person")
+                .num_columns(2)
+                .spacing([16.0, 8.0])
+                .show(ui, |ui| {
+                    ui.label("Pseudonym");
+                    ui.text_edit_singleline(&mut draft.participant)
+                        .on_hover_text("A name you choose for the person; never their real name");
+                    ui.end_row();
+                    ui.label("Lowest pitch (Hz)");
+                    ui.add(
+                        DragValue::new(&mut draft.f0_min_hz)
+                            .range(30.0..=1000.0)
+                            .speed(1.0),
+                    );
+                    ui.end_row();
+                    ui.label("Highest pitch (Hz)");
+                    ui.add(
+                        DragValue::new(&mut draft.f0_max_hz)
+                            .range(60.0..=2000.0)
+                            .speed(5.0),
+                    );
+                    ui.end_row();
+                    ui.label("Pause before \"your turn\" (s)");
+                    ui.add(
+                        Slider::new(
+                            &mut draft.pause_secs,
+                            PAUSE_SECS_RANGE.0..=PAUSE_SECS_RANGE.1,
+                        )
+                        .step_by(0.1),
+                    );
+                    ui.end_row();
+                });
             if draft.analysis_config().validate().is_err() {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
@@ -53,7 +70,11 @@ pub fn settings_ui(
                     .selected_text(draft.device.label())
                     .width(300.0)
                     .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut draft.device, DeviceSetting::Default, "Default input");
+                        ui.selectable_value(
+                            &mut draft.device,
+                            DeviceSetting::Default,
+                            "Default input",
+                        );
                         ui.selectable_value(&mut draft.device, DeviceSetting::Demo, "Demo session");
                         for d in devices.unwrap_or_default() {
                             let label = match &d.default_config {
@@ -85,30 +106,46 @@ pub fn settings_ui(
 
             ui.separator();
             ui.heading("Display");
-            egui::Grid::new("display").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
-                ui.label("Text size");
-                ui.add(Slider::new(&mut draft.text_scale, TEXT_SCALE_RANGE.0..=TEXT_SCALE_RANGE.1).step_by(0.05));
-                ui.end_row();
-                ui.label("Theme");
-                ui.horizontal(|ui| {
-                    ui.selectable_value(&mut draft.theme, ThemeChoice::Dark, "Dark");
-                    ui.selectable_value(&mut draft.theme, ThemeChoice::Light, "Light");
+            egui::Grid::new("display")
+                .num_columns(2)
+                .spacing([16.0, 8.0])
+                .show(ui, |ui| {
+                    ui.label("Text size");
+                    ui.add(
+                        Slider::new(
+                            &mut draft.text_scale,
+                            TEXT_SCALE_RANGE.0..=TEXT_SCALE_RANGE.1,
+                        )
+                        .step_by(0.05),
+                    );
+                    ui.end_row();
+                    ui.label("Theme");
+                    ui.horizontal(|ui| {
+                        ui.selectable_value(&mut draft.theme, ThemeChoice::Dark, "Dark");
+                        ui.selectable_value(&mut draft.theme, ThemeChoice::Light, "Light");
+                    });
+                    ui.end_row();
+                    ui.label("Colours");
+                    ui.horizontal(|ui| {
+                        ui.selectable_value(&mut draft.palette, PaletteChoice::Calm, "Calm");
+                        ui.selectable_value(
+                            &mut draft.palette,
+                            PaletteChoice::ColourBlindSafe,
+                            "Colour-blind safe",
+                        );
+                    });
+                    ui.end_row();
                 });
-                ui.end_row();
-                ui.label("Colours");
-                ui.horizontal(|ui| {
-                    ui.selectable_value(&mut draft.palette, PaletteChoice::Calm, "Calm");
-                    ui.selectable_value(&mut draft.palette, PaletteChoice::ColourBlindSafe, "Colour-blind safe");
-                });
-                ui.end_row();
-            });
             if let Some(e) = save_error {
                 ui.colored_label(ui.visuals().warn_fg_color, e);
             }
             ui.separator();
             ui.horizontal(|ui| {
                 let valid = draft.analysis_config().validate().is_ok();
-                if ui.add_enabled(valid, egui::Button::new(RichText::new("Apply").size(18.0))).clicked() {
+                if ui
+                    .add_enabled(valid, egui::Button::new(RichText::new("Apply").size(18.0)))
+                    .clicked()
+                {
                     command = Some(Command::Apply);
                 }
                 if ui.button(RichText::new("Close").size(18.0)).clicked() {
@@ -138,13 +175,16 @@ pub fn help_ui(ctx: &Context) -> Option<Command> {
         .resizable(false)
         .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
         .show(ctx, |ui| {
-            egui::Grid::new("keys").num_columns(2).spacing([24.0, 6.0]).show(ui, |ui| {
-                for (key, what) in SHORTCUTS {
-                    ui.label(RichText::new(*key).strong().monospace());
-                    ui.label(*what);
-                    ui.end_row();
-                }
-            });
+            egui::Grid::new("keys")
+                .num_columns(2)
+                .spacing([24.0, 6.0])
+                .show(ui, |ui| {
+                    for (key, what) in SHORTCUTS {
+                        ui.label(RichText::new(*key).strong().monospace());
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
             if ui.button("Close").clicked() {
                 command = Some(Command::CloseHelp);
             }

@@ -110,8 +110,10 @@ impl LiveModel {
                 if let InputStatus::Waiting { .. } = status {
                     self.input.demo_fallback = false;
                 }
-                if let (Some(InputStatus::Waiting { .. }), InputStatus::Connected { playback, .. }) =
-                    (&self.input.status, &status)
+                if let (
+                    Some(InputStatus::Waiting { .. }),
+                    InputStatus::Connected { playback, .. },
+                ) = (&self.input.status, &status)
                 {
                     self.input.demo_fallback = *playback;
                 }
@@ -216,7 +218,12 @@ impl LiveModel {
     /// the last one.
     pub fn syllable_rate_hz(&self) -> Option<f32> {
         if let Some(start) = self.vocalising_since {
-            let beats: Vec<f64> = self.onsets.iter().copied().filter(|&o| o >= start).collect();
+            let beats: Vec<f64> = self
+                .onsets
+                .iter()
+                .copied()
+                .filter(|&o| o >= start)
+                .collect();
             if beats.len() >= 2 {
                 let span = beats[beats.len() - 1] - beats[0];
                 if span > 0.0 {
@@ -238,7 +245,11 @@ impl LiveModel {
             return None;
         }
         // The last bin is the minute in progress: leave it out.
-        let done = &self.activity_per_minute.range(..n - 1).copied().collect::<Vec<_>>();
+        let done = &self
+            .activity_per_minute
+            .range(..n - 1)
+            .copied()
+            .collect::<Vec<_>>();
         let (earlier, recent) = done.split_at(done.len() - minutes);
         let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
         Some((mean(recent), mean(earlier)))
@@ -250,7 +261,8 @@ impl LiveModel {
             if let Some(c) = captured {
                 self.screen_latency.record(at.saturating_duration_since(c));
             }
-            self.draw_latency.record(at.saturating_duration_since(analysed));
+            self.draw_latency
+                .record(at.saturating_duration_since(analysed));
         }
     }
 
@@ -329,14 +341,23 @@ mod tests {
             analysed_at: Instant::now(),
         });
         m.apply(pitch(2.0, None));
-        assert_eq!(m.turn_cue(1.0), TurnCue::Listening, "0.5 s is not a pause yet");
+        assert_eq!(
+            m.turn_cue(1.0),
+            TurnCue::Listening,
+            "0.5 s is not a pause yet"
+        );
         m.apply(pitch(3.0, None));
-        assert!(matches!(m.turn_cue(1.0), TurnCue::YourTurn { pause_secs } if (pause_secs - 1.5).abs() < 1e-6));
+        assert!(
+            matches!(m.turn_cue(1.0), TurnCue::YourTurn { pause_secs } if (pause_secs - 1.5).abs() < 1e-6)
+        );
         m.apply(pitch(30.0, None));
         assert!(matches!(m.turn_cue(1.0), TurnCue::Quiet { .. }));
         let card = m.card.as_ref().expect("card");
         assert!((card.duration_secs - 1.0).abs() < 1e-9);
         assert_eq!(card.contour.len(), 100);
-        assert!(card.contour[0].1 < card.contour[99].1, "rising contour kept in order");
+        assert!(
+            card.contour[0].1 < card.contour[99].1,
+            "rising contour kept in order"
+        );
     }
 }

@@ -21,17 +21,17 @@ pub struct InputNotice {
 pub fn input_notice(model: &LiveModel) -> Option<InputNotice> {
     let status = model.input.status.as_ref()?;
     let notice = match status {
-        InputStatus::Connected { playback: true, name, .. } if model.input.demo_fallback => {
-            InputNotice {
-                text: format!("No microphone found: playing the {name} instead"),
-                warning: false,
-            }
-        }
+        InputStatus::Connected {
+            playback: true,
+            name,
+            ..
+        } if model.input.demo_fallback => InputNotice {
+            text: format!("No microphone found: playing the {name} instead"),
+            warning: false,
+        },
         InputStatus::Connected { .. } => return None,
         InputStatus::Lost { name, reason } => InputNotice {
-            text: format!(
-                "{name} stopped ({reason}). What was recorded is kept; reconnecting..."
-            ),
+            text: format!("{name} stopped ({reason}). What was recorded is kept; reconnecting..."),
             warning: true,
         },
         InputStatus::Waiting { wanted, reason } => InputNotice {
@@ -58,7 +58,12 @@ pub fn status_ui(
     ui.horizontal_wrapped(|ui| {
         let small = |s: String| RichText::new(s).size(14.0).color(pal.muted);
         match &model.input.status {
-            Some(InputStatus::Connected { name, rate_hz, channels, .. }) => {
+            Some(InputStatus::Connected {
+                name,
+                rate_hz,
+                channels,
+                ..
+            }) => {
                 dot(ui, pal.voice);
                 ui.label(small(format!("{name} · {rate_hz} Hz · {channels} ch")));
             }

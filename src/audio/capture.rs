@@ -228,7 +228,8 @@ impl CaptureCallback {
                     }
                 }
             }
-            let at = first_at + Duration::from_nanos((offset_frames as f64 * nanos_per_frame) as u64);
+            let at =
+                first_at + Duration::from_nanos((offset_frames as f64 * nanos_per_frame) as u64);
             self.input.push_mono(&self.scratch[..frames], at);
             offset_frames += frames;
         }

@@ -100,9 +100,9 @@ pub fn find_input(name: Option<&str>) -> Result<cpal::Device, DeviceError> {
         .iter()
         .position(|d| device_name(d).as_deref() == Some(wanted));
     let loose = || {
-        candidates.iter().position(|d| {
-            device_name(d).is_some_and(|n| n.to_lowercase().contains(&lower))
-        })
+        candidates
+            .iter()
+            .position(|d| device_name(d).is_some_and(|n| n.to_lowercase().contains(&lower)))
     };
     match exact.or_else(loose) {
         Some(i) => Ok(candidates.swap_remove(i)),
@@ -121,9 +121,7 @@ pub struct OpenInput {
 
 /// Picks the configuration: the analysis rate (16 kHz) when the device offers it, so no
 /// resampling delay is added, else the device's default rate; small buffers for low latency.
-fn choose_config(
-    device: &cpal::Device,
-) -> Result<(StreamConfig, SampleFormat), DeviceError> {
+fn choose_config(device: &cpal::Device) -> Result<(StreamConfig, SampleFormat), DeviceError> {
     let default = device
         .default_input_config()
         .map_err(|e| DeviceError::NoConfig(e.to_string()))?;

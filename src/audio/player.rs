@@ -84,7 +84,11 @@ impl Player {
         looped: bool,
         speed: f64,
     ) -> std::io::Result<(Self, SourceOutput)> {
-        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
         let (mut input, mut output) = source_rings(recording.rate_hz, recording.name.clone(), 1);
         output.playback = true;
         let stop = Arc::new(AtomicBool::new(false));

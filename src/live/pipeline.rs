@@ -345,7 +345,9 @@ fn capture_main(
             status_tx,
             stop,
         ),
-        InputChoice::Device { name } => device_loop(options, name.as_deref(), source_tx, status_tx, stop),
+        InputChoice::Device { name } => {
+            device_loop(options, name.as_deref(), source_tx, status_tx, stop)
+        }
     }
 }
 
@@ -454,10 +456,7 @@ fn device_loop(
             Err(e) => {
                 let reason = e.to_string();
                 if first_attempt && options.demo_when_no_device {
-                    let _ = status_tx.send(InputStatus::Waiting {
-                        wanted,
-                        reason,
-                    });
+                    let _ = status_tx.send(InputStatus::Waiting { wanted, reason });
                     play(
                         Recording::demo().map_err(|e| e.to_string()),
                         true,
@@ -563,8 +562,7 @@ impl AnalysisLoop {
     fn now(&self) -> SampleTime {
         let rate = self.analyzer.as_ref().map_or(ANALYSIS_RATE_HZ, |(_, r)| *r);
         SampleTime(
-            self.time_offset
-                + self.analyzer_frames * u64::from(ANALYSIS_RATE_HZ) / u64::from(rate),
+            self.time_offset + self.analyzer_frames * u64::from(ANALYSIS_RATE_HZ) / u64::from(rate),
         )
     }
 
@@ -575,11 +573,11 @@ impl AnalysisLoop {
                 .input_rate_hz
                 .store(u64::from(*rate_hz), Ordering::Relaxed);
         }
-        self.to_writer(WriterMsg::Status {
+        self.send_to_writer(WriterMsg::Status {
             time,
             status: status.clone(),
         });
-        self.to_ui(LiveMessage::Status { time, status });
+        self.send_to_ui(LiveMessage::Status { time, status });
         self.wake();
     }
 
@@ -678,16 +676,17 @@ impl AnalysisLoop {
                 self.stats.frames_analysed.fetch_add(1, Ordering::Relaxed);
                 captured_at = self.captured_at(p.time);
                 if let Some(c) = captured_at {
-                    self.latency.record(analysed_at.saturating_duration_since(c));
+                    self.latency
+                        .record(analysed_at.saturating_duration_since(c));
                 }
                 visible |= p.f0_hz.is_some();
             } else {
                 visible = true;
             }
             if self.recording_source() {
-                self.to_writer(WriterMsg::Event(event));
+                self.send_to_writer(WriterMsg::Event(event));
             }
-            self.to_ui(LiveMessage::Event {
+            self.send_to_ui(LiveMessage::Event {
                 event,
                 captured_at,
                 analysed_at,
@@ -721,13 +720,19 @@ impl AnalysisLoop {
     fn publish_stats(&self) {
         let s = self.latency.summary();
         let us = |ms: f64| (ms * 1000.0) as u64;
-        self.stats.latency_p50_us.store(us(s.p50_ms), Ordering::Relaxed);
-        self.stats.latency_p95_us.store(us(s.p95_ms), Ordering::Relaxed);
-        self.stats.latency_max_us.store(us(s.max_ms), Ordering::Relaxed);
+        self.stats
+            .latency_p50_us
+            .store(us(s.p50_ms), Ordering::Relaxed);
+        self.stats
+            .latency_p95_us
+            .store(us(s.p95_ms), Ordering::Relaxed);
+        self.stats
+            .latency_max_us
+            .store(us(s.max_ms), Ordering::Relaxed);
         self.stats.latency_count.store(s.count, Ordering::Relaxed);
     }
 
-    fn to_ui(&self, msg: LiveMessage) {
+    fn send_to_ui(&self, msg: LiveMessage) {
         if let Err(TrySendError::Full(_)) = self.ui_tx.try_send(msg) {
             self.stats.ui_dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -740,7 +745,7 @@ impl AnalysisLoop {
             .is_none_or(|s| !s.output.playback || self.record_playback)
     }
 
-    fn to_writer(&mut self, msg: WriterMsg) {
+    fn send_to_writer(&mut self, msg: WriterMsg) {
         let Some(tx) = &self.writer_tx else {
             return;
         };
@@ -767,5 +772,7 @@ impl AnalysisLoop {
 }
 
 fn src_drops(src: Option<&ActiveSource>) -> u64 {
-    src.map_or(0, |s| s.output.counters.dropped_frames.load(Ordering::Relaxed))
+    src.map_or(0, |s| {
+        s.output.counters.dropped_frames.load(Ordering::Relaxed)
+    })
 }

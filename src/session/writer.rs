@@ -34,11 +34,20 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub enum WriterMsg {
     /// Mono samples as captured at `rate_hz`.
-    Audio { rate_hz: u32, samples: Vec<f32> },
+    Audio {
+        rate_hz: u32,
+        samples: Vec<f32>,
+    },
     Event(Event),
-    Status { time: SampleTime, status: InputStatus },
+    Status {
+        time: SampleTime,
+        status: InputStatus,
+    },
     /// The pipeline could not keep up and dropped this many messages to the writer.
-    Gap { time: SampleTime, dropped_messages: u64 },
+    Gap {
+        time: SampleTime,
+        dropped_messages: u64,
+    },
 }
 
 /// Who and what the session is about; written to `session.json`.
@@ -181,7 +190,8 @@ impl Recorder {
 
     fn event(&mut self, event: &Event) -> io::Result<()> {
         let t_s = event.time().secs();
-        serde_json::to_writer(&mut self.events, &EventLine { t_s, event }).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.events, &EventLine { t_s, event })
+            .map_err(io::Error::other)?;
         self.events.write_all(b"\n")?;
         self.events_written += 1;
         if let Some(a) = &mut self.analysis {
@@ -295,7 +305,10 @@ pub fn run_writer(
             continue; // keep draining so the pipeline never blocks
         };
         let result = match &msg {
-            Some(WriterMsg::Audio { rate_hz: r, samples }) => {
+            Some(WriterMsg::Audio {
+                rate_hz: r,
+                samples,
+            }) => {
                 rate_hz = *r;
                 rec.audio(*r, samples)
             }

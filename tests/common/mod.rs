@@ -87,7 +87,11 @@ pub fn read_csv(path: &std::path::Path) -> Vec<Vec<f64>> {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
         .skip(1)
-        .map(|l| l.split(',').map(|x| x.parse().unwrap_or(f64::NAN)).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|x| x.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
         .collect()
 }
 
@@ -96,19 +100,31 @@ pub fn demo_f0_truth() -> Vec<f64> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     let user = read_csv(&dir.join("demo_session.f0.csv"));
     let partner = read_csv(&dir.join("demo_session.partner.f0.csv"));
-    user.iter().zip(&partner).map(|(u, p)| u[1].max(p[1])).collect()
+    user.iter()
+        .zip(&partner)
+        .map(|(u, p)| u[1].max(p[1]))
+        .collect()
 }
 
 /// The demo session's true onsets (s).
 pub fn demo_onsets_truth() -> Vec<f64> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    read_csv(&dir.join("demo_session.onsets.csv")).iter().map(|r| r[0]).collect()
+    read_csv(&dir.join("demo_session.onsets.csv"))
+        .iter()
+        .map(|r| r[0])
+        .collect()
 }
 
 /// Raw pitch accuracy: of the truth's voiced frames in `[from_s, to_s)`, the fraction whose
 /// estimate (`time_s,f0_hz` rows; the truth's time t is looked up at t + `offset_s`) is voiced
 /// and within 50 cents.
-pub fn raw_pitch_accuracy(truth: &[f64], est: &[Vec<f64>], offset_s: f64, from_s: f64, to_s: f64) -> f64 {
+pub fn raw_pitch_accuracy(
+    truth: &[f64],
+    est: &[Vec<f64>],
+    offset_s: f64,
+    from_s: f64,
+    to_s: f64,
+) -> f64 {
     let (mut voiced, mut hit) = (0usize, 0usize);
     for (i, &f) in truth.iter().enumerate() {
         let t = i as f64 * 0.01;
@@ -131,8 +147,19 @@ pub fn raw_pitch_accuracy(truth: &[f64], est: &[Vec<f64>], offset_s: f64, from_s
 
 /// Onset F-measure with ±`tol_s`, each truth onset matched at most once; truth onsets in
 /// `[from_s, to_s)` only, estimates shifted back by `offset_s`.
-pub fn onset_f_measure(truth: &[f64], est: &[f64], offset_s: f64, from_s: f64, to_s: f64, tol_s: f64) -> f64 {
-    let truth: Vec<f64> = truth.iter().copied().filter(|&t| t >= from_s && t < to_s).collect();
+pub fn onset_f_measure(
+    truth: &[f64],
+    est: &[f64],
+    offset_s: f64,
+    from_s: f64,
+    to_s: f64,
+    tol_s: f64,
+) -> f64 {
+    let truth: Vec<f64> = truth
+        .iter()
+        .copied()
+        .filter(|&t| t >= from_s && t < to_s)
+        .collect();
     let est: Vec<f64> = est
         .iter()
         .map(|&e| e - offset_s)
