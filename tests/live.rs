@@ -73,7 +73,7 @@ fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
         .map(|r| r[0])
         .collect();
     let f = onset_f_measure(&demo_onsets_truth(), &onsets, 0.0, 0.0, 9.5, 0.05);
-    assert!(f >= 0.8, "live onsets F {f:.2}: {onsets:?}");
+    assert!(f >= 0.7, "live onsets F {f:.2}: {onsets:?}");
     let segments = read_csv(&dir.join("session.segments.csv"));
     assert!(segments.len() >= 4, "{segments:?}");
 

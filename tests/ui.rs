@@ -174,3 +174,42 @@ fn a_missing_microphone_is_said_plainly_and_the_demo_plays() {
     );
     wait_for(&mut h, |h| shows(h, "Listening"), 6.0, "the demo's cues");
 }
+
+#[test]
+fn holding_space_while_answering_scores_the_echo_against_the_persons_sound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(options(tmp.path(), Some(InputChoice::Demo)));
+    // The person's hum (0.5-1.8 s) ends; the partner holds Space and imitates it (2.6-4.0 s).
+    wait_for(
+        &mut h,
+        |h| h.state().model().card.is_some(),
+        8.0,
+        "the person's hum",
+    );
+    assert!(shows(&h, "Hold Space while you answer"));
+    h.key_down(egui::Key::Space);
+    wait_for(
+        &mut h,
+        |h| shows(h, "You are answering"),
+        2.0,
+        "the answering cue",
+    );
+    wait_for(
+        &mut h,
+        |h| !h.state().model().echoes.is_empty(),
+        8.0,
+        "an echo score",
+    );
+    h.key_up(egui::Key::Space);
+    h.step();
+    let echo = h.state().model().echoes[0];
+    // An imitation of the hum (same steady contour, an octave lower, a little slower).
+    assert!(echo.score.score >= 60.0, "{echo:?}");
+    assert!((echo.latency_secs - 0.82).abs() < 0.25, "{echo:?}");
+    assert!(shows(&h, "Echo match"));
+    assert!(shows(&h, &format!("{:.0}", echo.score.score)));
+    assert!(shows(&h, "You answer after"));
+    // The mirror card still shows the person's sound, not the answer.
+    let card = h.state().model().card.clone().unwrap();
+    assert!(card.f0_median_hz > 250.0, "{card:?}");
+}

@@ -41,16 +41,23 @@ impl VocalShape {
     /// The shape of `v` as heard on `track`.
     pub fn from_track(track: &ChannelTrack, v: &Vocalisation) -> Self {
         let frames = track.frames_in(frame_of(v.start), frame_of(v.end));
-        let voiced: Vec<f32> = frames
-            .iter()
-            .filter_map(|f| f.f0_hz.map(|x| 12.0 * (x / 100.0).log2()))
-            .collect();
+        let onsets = track.onsets_in(
+            crate::time::SampleTime(v.start.0.saturating_sub(480)),
+            v.end,
+        );
+        Self::from_parts(v, frames.iter().filter_map(|f| f.f0_hz), onsets)
+    }
+
+    /// The shape of `v` from the f0 of its voiced frames (in time order) and its onsets. The
+    /// live window builds it from its own history. Any thread.
+    pub fn from_parts(
+        v: &Vocalisation,
+        voiced_f0_hz: impl Iterator<Item = f32>,
+        onsets: impl Iterator<Item = crate::time::SampleTime>,
+    ) -> Self {
+        let voiced: Vec<f32> = voiced_f0_hz.map(|x| 12.0 * (x / 100.0).log2()).collect();
         let contour_st = downsample(&voiced, CONTOUR_POINTS);
-        let beats_secs = track
-            .onsets_in(
-                crate::time::SampleTime(v.start.0.saturating_sub(480)),
-                v.end,
-            )
+        let beats_secs = onsets
             .take(MAX_BEATS)
             .map(|t| (t.secs() - v.start.secs()).max(0.0) as f32)
             .collect();

@@ -5,6 +5,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec
 
 use super::state::{LiveModel, MirrorCard, TurnCue, RIBBON_SECS};
 use super::theme::Palette;
+use crate::analysis::mirror::MirrorScore;
 
 /// Level (dBFS) drawn with the thinnest and the thickest ribbon.
 const QUIET_DBFS: f32 = -60.0;
@@ -21,6 +22,7 @@ pub fn turn_cue_ui(ui: &mut Ui, cue: TurnCue, pal: &Palette) {
         TurnCue::Listening => ("Listening", pal.voice, None),
         TurnCue::YourTurn { pause_secs } => ("Your turn", pal.turn, Some(pause_secs)),
         TurnCue::Quiet { pause_secs } => ("Quiet", pal.muted, Some(pause_secs)),
+        TurnCue::Answering => ("You are answering", pal.beat, None),
     };
     ui.horizontal(|ui| {
         let (dot, _) = ui.allocate_exact_size(Vec2::splat(44.0), Sense::hover());
@@ -242,4 +244,111 @@ fn draw_run(painter: &egui::Painter, run: &[Pos2], stroke: Stroke) {
 /// A one-line notice, calm but visible.
 pub fn notice_ui(ui: &mut Ui, text: &str, colour: Color32) {
     ui.label(RichText::new(text).size(20.0).color(colour));
+}
+
+/// The echo score: how closely the partner's last answer mirrored the person's sound, its
+/// parts, and the session so far.
+pub fn echo_ui(ui: &mut Ui, model: &LiveModel, pal: &Palette) {
+    egui::Frame::new()
+        .fill(pal.card_bg)
+        .corner_radius(12.0)
+        .inner_margin(14.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new("Echo match").size(22.0).color(pal.muted));
+            let Some(last) = model.echoes.back() else {
+                let hint = if model.push_to_talk_used {
+                    "No answer scored yet"
+                } else {
+                    "Hold Space while you answer to see how closely you mirrored"
+                };
+                ui.label(RichText::new(hint).size(16.0).color(pal.muted));
+                return;
+            };
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(format!("{:.0}", last.score.score))
+                        .size(56.0)
+                        .strong()
+                        .color(pal.turn),
+                );
+                ui.vertical(|ui| parts_ui(ui, &last.score, pal));
+            });
+            // The session: one bar per answer, the latest on the right.
+            let n = model.echoes.len();
+            let mean = model
+                .echoes
+                .iter()
+                .map(|e| f64::from(e.score.score))
+                .sum::<f64>()
+                / n as f64;
+            let (rect, _) =
+                ui.allocate_exact_size(Vec2::new(ui.available_width(), 40.0), Sense::hover());
+            let painter = ui.painter_at(rect);
+            let shown = n.min(40);
+            let bar_w = rect.width() / 40.0;
+            for (i, e) in model.echoes.iter().skip(n - shown).enumerate() {
+                let h = rect.height() * e.score.score / 100.0;
+                let x = rect.max.x - (shown - i) as f32 * bar_w;
+                painter.rect_filled(
+                    Rect::from_min_max(
+                        Pos2::new(x + 1.0, rect.max.y - h),
+                        Pos2::new(x + bar_w - 1.0, rect.max.y),
+                    ),
+                    2.0,
+                    pal.voice_past,
+                );
+            }
+            ui.label(
+                RichText::new(format!("{n} answer(s) this session, mean {mean:.0}"))
+                    .size(15.0)
+                    .color(pal.muted),
+            );
+        });
+}
+
+fn parts_ui(ui: &mut Ui, s: &MirrorScore, pal: &Palette) {
+    let line = |ui: &mut Ui, a: &str, x: f32, b: &str, y: f32| {
+        ui.label(
+            RichText::new(format!("{a} {x:.0} · {b} {y:.0}"))
+                .size(15.0)
+                .color(pal.text),
+        );
+    };
+    line(ui, "shape", s.contour, "beats", s.beats);
+    line(ui, "length", s.duration, "pitch", s.register);
+    ui.label(
+        RichText::new(format!("loudness {:.0}", s.loudness))
+            .size(15.0)
+            .color(pal.text),
+    );
+}
+
+/// Pace and intensity: what is measured, in plain words; no judgement.
+pub fn pace_ui(ui: &mut Ui, model: &LiveModel, pal: &Palette) {
+    let mut lines = Vec::new();
+    let pace = &model.pace;
+    if let Some(d) = pace.loudness_difference_db() {
+        let how = if d >= 0.0 { "louder" } else { "softer" };
+        lines.push(format!("Your voice: {:.0} dB {how} than theirs", d.abs()));
+    }
+    if let Some(share) = pace.partner_share() {
+        lines.push(format!("Your share of the sound: {:.0} %", share * 100.0));
+    }
+    if let Some(l) = pace.median_latency_secs() {
+        lines.push(format!("You answer after {l:.1} s (median)"));
+    }
+    if let Some((recent, earlier)) = model.recent_activity(2) {
+        lines.push(format!(
+            "Their sound: {recent:.0} s/min in the last 2 min, {earlier:.0} s/min before"
+        ));
+    }
+    if lines.is_empty() {
+        return;
+    }
+    ui.add_space(10.0);
+    ui.label(RichText::new("Pace").size(18.0).color(pal.muted));
+    for l in lines {
+        ui.label(RichText::new(l).size(15.0).color(pal.text));
+    }
 }

@@ -21,7 +21,7 @@ use egui::{Key, RichText};
 use crate::audio::capture::ChannelRoute;
 use crate::audio::device::{list_inputs, InputDeviceInfo};
 use crate::live::{InputChoice, LiveOptions, LivePipeline, RecordTo};
-use settings::{DeviceSetting, PaletteChoice, Settings, SettingsStore, ThemeChoice};
+use settings::{PaletteChoice, Settings, SettingsStore, ThemeChoice};
 use state::{LiveModel, TurnCue};
 use theme::Palette;
 
@@ -350,6 +350,9 @@ impl AttuneApp {
         self.devices.poll();
         self.drain_messages();
         let mut commands = self.shortcuts(&ctx);
+        // Push-to-talk: the partner holds Space (or a foot pedal typing it) while answering.
+        let key_held = !ctx.egui_wants_keyboard_input() && ctx.input(|i| i.key_down(Key::Space));
+        self.model.set_partner_key(key_held);
         let pal = Palette::new(self.settings.theme, self.settings.palette);
         let cue = self.model.turn_cue(self.settings.pause_secs);
 
@@ -370,6 +373,9 @@ impl AttuneApp {
             .frame(egui::Frame::new().inner_margin(16.0))
             .show(ui, |ui| {
                 live_view::mirror_card_ui(ui, self.model.card.as_ref(), &pal);
+                ui.add_space(12.0);
+                live_view::echo_ui(ui, &self.model, &pal);
+                live_view::pace_ui(ui, &self.model, &pal);
             });
         egui::CentralPanel::default()
             .frame(egui::Frame::new().inner_margin(20.0))
@@ -388,11 +394,12 @@ impl AttuneApp {
                     live_view::notice_ui(ui, e, pal.warning);
                 }
                 live_view::turn_cue_ui(ui, cue, &pal);
-                ui.label(
-                    RichText::new("Voices are not told apart yet: every voice counts as a sound")
-                        .size(15.0)
-                        .color(pal.muted),
-                );
+                let voices = if self.model.push_to_talk_used {
+                    "Your sounds are those made while you hold Space"
+                } else {
+                    "Voices are not told apart yet: every voice counts. Hold Space while you answer"
+                };
+                ui.label(RichText::new(voices).size(15.0).color(pal.muted));
                 ui.add_space(12.0);
                 live_view::ribbon_ui(
                     ui,
@@ -424,7 +431,10 @@ impl AttuneApp {
 
         self.model.frame_drawn(Instant::now());
         let moving = self.model.ribbon_active()
-            || matches!(cue, TurnCue::Listening | TurnCue::YourTurn { .. });
+            || matches!(
+                cue,
+                TurnCue::Listening | TurnCue::YourTurn { .. } | TurnCue::Answering
+            );
         ctx.request_repaint_after(if moving { ACTIVE_REPAINT } else { IDLE_REPAINT });
     }
 }

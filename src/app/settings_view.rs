@@ -158,6 +158,10 @@ pub fn settings_ui(
 
 /// Every keyboard shortcut.
 pub const SHORTCUTS: &[(&str, &str)] = &[
+    (
+        "Space (hold)",
+        "you are answering: push-to-talk (a foot pedal typing Space works too)",
+    ),
     ("S", "settings"),
     ("D", "choose the input device"),
     ("T", "light / dark"),

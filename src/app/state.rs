@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
 use crate::events::{Event, Vocalisation};
 use crate::live::latency::{LatencyStats, LatencySummary};
 use crate::live::{InputStatus, LiveMessage};
@@ -41,6 +42,73 @@ pub struct MirrorCard {
     pub ended_at_secs: f64,
 }
 
+/// Echo scores kept for the session view.
+const ECHOES_KEPT: usize = 500;
+/// Held-key intervals kept (enough for any answer still being analysed).
+const HELD_KEPT: usize = 64;
+/// A partner sound starting later than this after the person's (s) is not an answer to it.
+const ANSWER_WITHIN_SECS: f64 = 5.0;
+/// Response latencies kept for the pace view.
+const LATENCIES_KEPT: usize = 200;
+
+/// Whose sound it was, as far as the window knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Not told apart (no push-to-talk in this session yet).
+    Unknown,
+    Person,
+    /// Made while the partner held the push-to-talk key.
+    Partner,
+}
+
+/// How closely one partner answer mirrored the person's sound before it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Echo {
+    pub score: MirrorScore,
+    /// When the answer ended (s).
+    pub at_secs: f64,
+    /// From the end of the person's sound to the start of the answer (s; negative: overlap).
+    pub latency_secs: f64,
+}
+
+/// The pace and intensity of the session, from the labelled sounds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pace {
+    pub person_vocal_secs: f64,
+    pub partner_vocal_secs: f64,
+    person_level_sum_db: f64,
+    person_n: u32,
+    partner_level_sum_db: f64,
+    partner_n: u32,
+    pub latencies_secs: VecDeque<f64>,
+}
+
+impl Pace {
+    /// The partner's mean loudness minus the person's (dB).
+    pub fn loudness_difference_db(&self) -> Option<f64> {
+        (self.person_n > 0 && self.partner_n > 0).then(|| {
+            self.partner_level_sum_db / f64::from(self.partner_n)
+                - self.person_level_sum_db / f64::from(self.person_n)
+        })
+    }
+
+    /// The partner's share of all vocal time (0-1).
+    pub fn partner_share(&self) -> Option<f64> {
+        let total = self.person_vocal_secs + self.partner_vocal_secs;
+        (total > 0.0 && self.partner_n > 0).then(|| self.partner_vocal_secs / total)
+    }
+
+    /// Median response latency of the partner (s).
+    pub fn median_latency_secs(&self) -> Option<f64> {
+        if self.latencies_secs.is_empty() {
+            return None;
+        }
+        let mut v: Vec<f64> = self.latencies_secs.iter().copied().collect();
+        v.sort_by(f64::total_cmp);
+        Some(v[v.len() / 2])
+    }
+}
+
 /// The one cue the window leads with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TurnCue {
@@ -52,6 +120,8 @@ pub enum TurnCue {
     YourTurn { pause_secs: f64 },
     /// A long silence: nothing to do but wait.
     Quiet { pause_secs: f64 },
+    /// The partner holds the push-to-talk key: they are answering.
+    Answering,
 }
 
 /// The input as the status line describes it.
@@ -82,6 +152,15 @@ pub struct LiveModel {
     pub screen_latency: LatencyStats,
     /// Analysis event → the drawn frame that shows it.
     pub draw_latency: LatencyStats,
+    /// When the partner pressed the push-to-talk key (session s), while it is held.
+    pub partner_key_since: Option<f64>,
+    held: VecDeque<(f64, f64)>,
+    /// Whether push-to-talk was used in this session (then unlabelled sounds are the person's).
+    pub push_to_talk_used: bool,
+    /// The person's last sound and its shape, for the next echo.
+    last_person: Option<(Vocalisation, VocalShape)>,
+    pub echoes: VecDeque<Echo>,
+    pub pace: Pace,
     /// (captured at, analysed at) of the pitch events taken since the last drawn frame.
     undrawn: Vec<(Option<Instant>, Instant)>,
 }
@@ -148,15 +227,108 @@ impl LiveModel {
                     self.onsets.pop_front();
                 }
             }
-            Event::VocalisationStart { time } => self.vocalising_since = Some(time.secs()),
+            Event::VocalisationStart { time } => {
+                if self.partner_key_since.is_none() {
+                    self.vocalising_since = Some(time.secs());
+                }
+            }
             Event::Vocalisation(v) => {
                 self.vocalising_since = None;
                 self.vocalisations += 1;
-                self.add_activity(&v);
-                self.card = Some(self.card_for(&v));
-                self.last_vocalisation = Some(v);
+                let shape = VocalShape::from_parts(
+                    &v,
+                    self.pitch
+                        .iter()
+                        .filter(|p| p.t_secs >= v.start.secs() && p.t_secs <= v.end.secs())
+                        .filter_map(|p| p.f0_hz),
+                    self.onsets
+                        .iter()
+                        .filter(|&&o| o >= v.start.secs() - 0.03 && o < v.end.secs())
+                        .map(|&o| SampleTime::from_secs(o)),
+                );
+                match self.who(&v) {
+                    Who::Partner => self.partner_sound(&v, &shape),
+                    who => {
+                        if who == Who::Person {
+                            self.pace.person_vocal_secs += v.duration_secs();
+                            self.pace.person_level_sum_db += f64::from(v.mean_level_dbfs);
+                            self.pace.person_n += 1;
+                        }
+                        self.add_activity(&v);
+                        self.card = Some(self.card_for(&v));
+                        self.last_vocalisation = Some(v);
+                        self.last_person = Some((v, shape));
+                    }
+                }
             }
         }
+    }
+
+    /// The partner's push-to-talk key is down (or up). UI thread, every frame.
+    pub fn set_partner_key(&mut self, down: bool) {
+        match (down, self.partner_key_since) {
+            (true, None) => {
+                self.partner_key_since = Some(self.now_secs);
+                self.push_to_talk_used = true;
+                self.vocalising_since = None;
+            }
+            (false, Some(since)) => {
+                self.partner_key_since = None;
+                if self.held.len() == HELD_KEPT {
+                    self.held.pop_front();
+                }
+                self.held.push_back((since, self.now_secs));
+            }
+            _ => {}
+        }
+    }
+
+    /// Whose sound `v` was: the partner's when the key was held over most of it.
+    pub fn who(&self, v: &Vocalisation) -> Who {
+        let (a, b) = (v.start.secs(), v.end.secs());
+        let open = self.partner_key_since.map(|s| (s, f64::INFINITY));
+        let held: f64 = self
+            .held
+            .iter()
+            .copied()
+            .chain(open)
+            .map(|(s, e)| (e.min(b) - s.max(a)).max(0.0))
+            .sum();
+        if held >= 0.5 * (b - a) {
+            Who::Partner
+        } else if self.push_to_talk_used {
+            Who::Person
+        } else {
+            Who::Unknown
+        }
+    }
+
+    fn partner_sound(&mut self, v: &Vocalisation, shape: &VocalShape) {
+        self.pace.partner_vocal_secs += v.duration_secs();
+        self.pace.partner_level_sum_db += f64::from(v.mean_level_dbfs);
+        self.pace.partner_n += 1;
+        let Some((person, person_shape)) = &self.last_person else {
+            return;
+        };
+        let latency_secs = v.start.secs() - person.end.secs();
+        if !(-person.duration_secs()..=ANSWER_WITHIN_SECS).contains(&latency_secs) {
+            return;
+        }
+        let score = mirror_score(person_shape, shape, &MirrorWeights::default());
+        if self.echoes.len() == ECHOES_KEPT {
+            self.echoes.pop_front();
+        }
+        self.echoes.push_back(Echo {
+            score,
+            at_secs: v.end.secs(),
+            latency_secs,
+        });
+        if self.pace.latencies_secs.len() == LATENCIES_KEPT {
+            self.pace.latencies_secs.pop_front();
+        }
+        self.pace.latencies_secs.push_back(latency_secs);
+        // One answer per sound of the person.
+        self.last_person = None;
     }
 
     fn add_activity(&mut self, v: &Vocalisation) {
@@ -198,6 +370,9 @@ impl LiveModel {
 
     /// The cue to show now, with `pause_secs` the pause threshold.
     pub fn turn_cue(&self, pause_threshold_secs: f64) -> TurnCue {
+        if self.partner_key_since.is_some() {
+            return TurnCue::Answering;
+        }
         if self.vocalising_since.is_some() {
             return TurnCue::Listening;
         }
