@@ -80,7 +80,7 @@ fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
     // The run's own measurements.
     let summary = json(&dir.join("live.summary.json"));
     let lat = &summary["latency_sound_to_pitch_ms"];
-    assert!(lat["count"].as_u64().unwrap() >= 1000, "{lat}");
+    assert!(lat["count"].as_u64().unwrap() >= 800, "{lat}");
     let p95 = lat["p95_ms"].as_f64().unwrap();
     let delay = summary["analysis_delay_ms"].as_f64().unwrap();
     // Never faster than the analysis can be: the measurement is real.

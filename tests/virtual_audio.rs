@@ -224,6 +224,13 @@ fn the_window_shows_a_lost_device_calmly_and_reconnects() {
     };
     wait_for(&mut h, "Default Audio Device · 16000 Hz", 15);
     wait_for(&mut h, "REC", 2);
+    // Audio arrives 1-2 s after the stream starts: wait for the analysis clock to move.
+    let until = Instant::now() + Duration::from_secs(15);
+    while h.state().model().now_secs < 2.0 {
+        assert!(Instant::now() < until, "no audio from the device");
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
     // Unplugged: the window says so, and that the recording is kept.
     virtual_audio(&xdg, &["stop"]);
     wait_for(&mut h, "What was recorded is kept; reconnecting", 10);
@@ -242,7 +249,13 @@ fn the_window_shows_a_lost_device_calmly_and_reconnects() {
     drop(h);
     virtual_audio(&xdg, &["stop"]);
     // The session folder holds the recording and the loss.
-    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    let listing: Vec<_> = walk(&sessions);
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the sessions folder holds {listing:?}",
+            dir.display()
+        )
+    });
     assert!(events.contains("\"status\":\"lost\""), "{events:.300}");
     assert!(
         hound::WavReader::open(dir.join("audio.wav"))
@@ -250,4 +263,18 @@ fn the_window_shows_a_lost_device_calmly_and_reconnects() {
             .duration()
             > 0
     );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            }
+            out.push(p);
+        }
+    }
+    out
 }

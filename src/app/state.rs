@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
 use crate::events::{Event, Vocalisation};
 use crate::live::latency::{LatencyStats, LatencySummary};
-use crate::live::{InputStatus, LiveMessage};
+use crate::live::{InputStatus, LiveMessage, LATENCY_WARM_UP_SECS};
 use crate::time::SampleTime;
 
 /// Seconds of history kept for the ribbon (it shows the last [`RIBBON_SECS`]).
@@ -163,6 +163,9 @@ pub struct LiveModel {
     pub pace: Pace,
     /// (captured at, analysed at) of the pitch events taken since the last drawn frame.
     undrawn: Vec<(Option<Instant>, Instant)>,
+    /// Latency is timed from this session time on (the first seconds of a stream deliver
+    /// what the audio system buffered before it was read).
+    latency_from_secs: f64,
 }
 
 impl LiveModel {
@@ -179,7 +182,8 @@ impl LiveModel {
                 analysed_at,
             } => {
                 // Voiced frames are what the ribbon draws: their way to the screen is timed.
-                let voiced = matches!(event, Event::Pitch(p) if p.f0_hz.is_some());
+                let voiced = matches!(event, Event::Pitch(p)
+                    if p.f0_hz.is_some() && p.time.secs() >= self.latency_from_secs);
                 if voiced && self.undrawn.len() < 4096 {
                     self.undrawn.push((captured_at, analysed_at));
                 }
@@ -188,6 +192,9 @@ impl LiveModel {
             LiveMessage::Status { status, .. } => {
                 if let InputStatus::Waiting { .. } = status {
                     self.input.demo_fallback = false;
+                }
+                if matches!(status, InputStatus::Connected { .. }) {
+                    self.latency_from_secs = self.now_secs + LATENCY_WARM_UP_SECS;
                 }
                 if let (
                     Some(InputStatus::Waiting { .. }),

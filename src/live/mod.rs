@@ -16,7 +16,7 @@ mod pipeline;
 
 pub use pipeline::{
     InputChoice, LiveError, LiveMessage, LiveOptions, LivePipeline, LiveReport, PipelineStats,
-    RecordTo,
+    RecordTo, LATENCY_WARM_UP_SECS,
 };
 
 use serde::Serialize;

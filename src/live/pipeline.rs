@@ -38,6 +38,10 @@ const FIRST_CALLBACK_GRACE: Duration = Duration::from_secs(5);
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 /// Capture stamps kept for latency look-ups.
 const STAMPS_KEPT: usize = 512;
+/// The first seconds of each stream are left out of the latency figures: a stream starts by
+/// delivering what the audio system buffered before it was read (up to ~0.7 s old), which
+/// says nothing about the latency once it runs.
+pub const LATENCY_WARM_UP_SECS: f64 = 2.0;
 /// The latency figures in [`PipelineStats`] are refreshed every this many analysed blocks.
 const PUBLISH_EVERY_BATCHES: u32 = 20;
 
@@ -675,7 +679,7 @@ impl AnalysisLoop {
             if let Event::Pitch(p) = &event {
                 self.stats.frames_analysed.fetch_add(1, Ordering::Relaxed);
                 captured_at = self.captured_at(p.time);
-                if let Some(c) = captured_at {
+                if let (Some(c), true) = (captured_at, self.past_warm_up(p.time)) {
                     self.latency
                         .record(analysed_at.saturating_duration_since(c));
                 }
@@ -702,6 +706,16 @@ impl AnalysisLoop {
         if visible {
             self.wake();
         }
+    }
+
+    /// Whether session time `t` lies past the warm-up of the current source.
+    fn past_warm_up(&self, t: SampleTime) -> bool {
+        let (Some(src), Some((_, rate))) = (&self.source, &self.analyzer) else {
+            return false;
+        };
+        let start =
+            self.time_offset + src.base_frames * u64::from(ANALYSIS_RATE_HZ) / u64::from(*rate);
+        t.secs() >= SampleTime(start).secs() + LATENCY_WARM_UP_SECS
     }
 
     /// When the input sample at session time `t` was captured, from the capture stamps.
