@@ -350,6 +350,15 @@ impl AttuneApp {
         self.devices.poll();
         self.drain_messages();
         let mut commands = self.shortcuts(&ctx);
+        // On the live screen no widget keeps the keyboard focus, so Space never presses a
+        // button there: every action has its key.
+        if !self.show_settings && !self.show_help {
+            ctx.memory_mut(|m| {
+                if let Some(id) = m.focused() {
+                    m.surrender_focus(id);
+                }
+            });
+        }
         // Push-to-talk: the partner holds Space (or a foot pedal typing it) while answering.
         let key_held = !ctx.egui_wants_keyboard_input() && ctx.input(|i| i.key_down(Key::Space));
         self.model.set_partner_key(key_held);

@@ -168,10 +168,6 @@ impl SourceInput {
             .frames_captured
             .fetch_add(frames.len() as u64, Ordering::Relaxed);
     }
-
-    pub fn counters(&self) -> &Arc<CaptureCounters> {
-        &self.counters
-    }
 }
 
 /// The body of the cpal input callback: interleaved frames of any sample type in, mono f32
@@ -201,7 +197,8 @@ impl CaptureCallback {
     }
 
     /// Handles one callback's data: `data` holds interleaved frames, the first captured
-    /// `capture_age` before now. Audio callback thread: no allocation, lock, log or I/O.
+    /// `capture_age` before now. Audio callback thread: no allocation, lock, log or I/O (it
+    /// reads the monotonic clock once and updates atomics).
     pub fn process<T>(&mut self, data: &[T], capture_age: Duration)
     where
         T: Sample,
