@@ -14,8 +14,8 @@ use super::decode::{ChannelSelect, DecodeError, Decoder};
 /// The bundled demo session (synthesised by `assets/make_demo.py`; ground truth beside it).
 pub static DEMO_SESSION_WAV: &[u8] = include_bytes!("../../assets/demo_session.wav");
 
-/// Samples per push: 10 ms.
-const BLOCK_SECS: f64 = 0.010;
+/// Samples per push: 5 ms, the buffer size the capture asks devices for.
+const BLOCK_SECS: f64 = 0.005;
 /// Silence between two passes of a looped recording.
 const LOOP_GAP_SECS: f64 = 3.0;
 
