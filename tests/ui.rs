@@ -219,3 +219,21 @@ fn holding_space_while_answering_scores_the_echo_against_the_persons_sound() {
     let card = h.state().model().card.clone().unwrap();
     assert!(card.f0_median_hz > 250.0, "{card:?}");
 }
+
+#[test]
+fn a_session_that_cannot_be_recorded_still_listens_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = AppOptions {
+        sessions_dir: Some("/proc/attune-cannot-record".into()),
+        ..options(tmp.path(), Some(InputChoice::Device { name: None }))
+    };
+    let mut h = harness(opts);
+    wait_for(
+        &mut h,
+        |h| shows(h, "Not recording: cannot create the session folder"),
+        5.0,
+        "the notice",
+    );
+    assert!(h.state().recording_to().is_none());
+    assert!(!shows(&h, "Cannot listen"));
+}

@@ -20,7 +20,7 @@ use egui::{Key, RichText};
 
 use crate::audio::capture::ChannelRoute;
 use crate::audio::device::{list_inputs, InputDeviceInfo};
-use crate::live::{InputChoice, LiveOptions, LivePipeline, RecordTo};
+use crate::live::{InputChoice, LiveError, LiveOptions, LivePipeline, RecordTo};
 use settings::{PaletteChoice, Settings, SettingsStore, ThemeChoice};
 use state::{LiveModel, TurnCue};
 use theme::Palette;
@@ -189,7 +189,23 @@ impl AttuneApp {
         };
         let ctx = self.ctx.clone();
         let waker = Arc::new(move || ctx.request_repaint_after(WAKE_DELAY));
-        match LivePipeline::start(options, Some(waker)) {
+        let mut started = LivePipeline::start(options.clone(), Some(waker.clone()));
+        if let Err(LiveError::SessionDir { .. }) = &started {
+            // The cues matter even when the session cannot be recorded: listen, and say so.
+            let reason = started.as_ref().err().map(ToString::to_string);
+            self.recording_to = None;
+            started = LivePipeline::start(
+                LiveOptions {
+                    record: None,
+                    ..options
+                },
+                Some(waker),
+            );
+            if let (Ok(_), Some(r)) = (&started, reason) {
+                self.model.recording_error = Some(format!("Not recording: {r}"));
+            }
+        }
+        match started {
             Ok(p) => {
                 self.pipeline = Some(p);
                 self.start_error = None;
