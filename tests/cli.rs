@@ -5,27 +5,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{scene, voice};
+use common::{scene, voice, write_wav};
 
 fn attune() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attune"))
-}
-
-fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>]) {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for ch in channels {
-            w.write_sample((ch[i].clamp(-1.0, 1.0) * 32767.0) as i16)
-                .unwrap();
-        }
-    }
-    w.finalize().unwrap();
 }
 
 fn hum(rate: u32, f0: f64, secs: f64) -> Vec<f32> {

@@ -6,29 +6,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Noise;
+use common::{write_wav, Noise};
 
 const RATE: u32 = 16_000;
 
 fn attune() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attune"))
-}
-
-fn write_wav(path: &Path, channels: &[Vec<f32>]) {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for ch in channels {
-            w.write_sample((ch[i].clamp(-1.0, 1.0) * 32767.0) as i16)
-                .unwrap();
-        }
-    }
-    w.finalize().unwrap();
 }
 
 /// A talker: pitch level and two formants shape the harmonics.
@@ -142,7 +125,7 @@ fn two_microphones_attribute_each_voice_and_ignore_the_bleed() {
         }
     }
     let wav = dir.path().join("pair.wav");
-    write_wav(&wav, &[to_f32(mic_u), to_f32(mic_p)]);
+    write_wav(&wav, RATE, &[to_f32(mic_u), to_f32(mic_p)]);
     let out = dir.path().join("out");
     let status = attune()
         .args([
@@ -232,7 +215,7 @@ fn mono_session(dir: &Path) -> (PathBuf, PathBuf, Vec<(f64, &'static str)>) {
         ));
     }
     let wav = dir.join("room.wav");
-    write_wav(&wav, &[to_f32(mix)]);
+    write_wav(&wav, RATE, &[to_f32(mix)]);
     // The partner's enrolment: four other vocalisations of the same voice.
     let mut enrol = noise(6.0, 0.0005, 4);
     for (i, glide) in [5.0, -3.0, 0.0, 7.0].into_iter().enumerate() {
@@ -245,7 +228,7 @@ fn mono_session(dir: &Path) -> (PathBuf, PathBuf, Vec<(f64, &'static str)>) {
         );
     }
     let enrol_path = dir.join("partner.wav");
-    write_wav(&enrol_path, &[to_f32(enrol)]);
+    write_wav(&enrol_path, RATE, &[to_f32(enrol)]);
     (wav, enrol_path, want)
 }
 
@@ -295,7 +278,7 @@ fn bad_session_options_give_one_clear_line() {
     let (wav, _, _) = mono_session(dir.path());
     let out = dir.path().join("out");
     let silent = dir.path().join("silent.wav");
-    write_wav(&silent, &[to_f32(noise(3.0, 0.0005, 9))]);
+    write_wav(&silent, RATE, &[to_f32(noise(3.0, 0.0005, 9))]);
     let empty = dir.path().join("empty.wav");
     std::fs::write(&empty, b"").unwrap();
     let missing = dir.path().join("nope.wav");
@@ -388,7 +371,7 @@ fn a_vocalisation_is_classified_as_it_ends_by_the_voice_models() {
         );
     }
     let user_clip = dir.path().join("user.wav");
-    write_wav(&user_clip, &[to_f32(enrol)]);
+    write_wav(&user_clip, RATE, &[to_f32(enrol)]);
     let partner = VoiceModel::train(&track_features(&track(&partner_clip))).unwrap();
     let user = VoiceModel::train(&track_features(&track(&user_clip))).unwrap();
     let session = track(&wav);
@@ -415,7 +398,7 @@ fn one_talker_on_two_microphones_is_not_doubled_by_the_bleed() {
         add(&mut mic_p, start, &v, 0.5, 40); // −6 dB bleed, 2.5 ms late
     }
     let wav = dir.path().join("solo.wav");
-    write_wav(&wav, &[to_f32(mic_u), to_f32(mic_p)]);
+    write_wav(&wav, RATE, &[to_f32(mic_u), to_f32(mic_p)]);
     let out = dir.path().join("out");
     let status = attune()
         .args([

@@ -303,15 +303,9 @@ fn frame_time(k: usize) -> SampleTime {
 
 /// The voice feature vectors of a vocalisation: its voiced frames within 30 dB of its peak.
 pub fn vocalisation_features(track: &ChannelTrack, v: &Vocalisation) -> Vec<VoiceVector> {
-    let (a, b) = (frame_of(v.start), frame_of(v.end));
-    (a..b.min(track.frames.len()).min(track.ceps.len()))
-        .filter_map(|k| {
-            let f = track.frames[k];
-            if f.level_dbfs < v.peak_level_dbfs - 30.0 {
-                return None;
-            }
-            feature_vector(&track.ceps[k], f.f0_hz?)
-        })
+    indexed_features(track, v)
+        .into_iter()
+        .map(|(_, x)| x)
         .collect()
 }
 

@@ -181,3 +181,21 @@ pub fn onset_f_measure(
         2.0 * p * r / (p + r)
     }
 }
+
+/// Writes 16-bit PCM WAV with one channel per vector.
+pub fn write_wav(path: &std::path::Path, rate: u32, channels: &[Vec<f32>]) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..channels[0].len() {
+        for ch in channels {
+            w.write_sample((ch[i].clamp(-1.0, 1.0) * 32767.0) as i16)
+                .unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
