@@ -31,6 +31,19 @@ pub enum Speaker {
 }
 
 impl Speaker {
+    /// Reads a label as the CSV files write it (`user`, `partner`, `A`, `B`, `unknown`).
+    pub fn parse(label: &str) -> Option<Self> {
+        [
+            Speaker::User,
+            Speaker::Partner,
+            Speaker::A,
+            Speaker::B,
+            Speaker::Unknown,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(label.trim()))
+    }
+
     /// The label written to the CSV files.
     pub fn as_str(self) -> &'static str {
         match self {

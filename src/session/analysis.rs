@@ -255,14 +255,18 @@ pub fn load_voice(path: &Path, config: &AnalysisConfig) -> Result<VoiceModel, En
     })
 }
 
-/// Attributes the vocalisations, finds the turns and scores the answers. `tracks[0]` is the
-/// user's microphone (or the only one), `tracks[1]` the partner's.
-pub fn analyse_session(
-    tracks: &[ChannelTrack],
-    mode: &SpeakerMode,
-    duration_secs: f64,
-) -> (Vec<Segment>, Vec<TurnRow>, SessionReport) {
-    let (segments, calibration, attribution) = match (mode, tracks) {
+/// How the vocalisations were attributed, as `summary.json` names it.
+pub struct Attribution {
+    pub segments: Vec<Segment>,
+    pub calibration: Option<Calibration>,
+    /// "two_channels", "enrolment", "two_voices" or "none".
+    pub method: &'static str,
+}
+
+/// Attributes the vocalisations of `tracks` (`tracks[0]` is the user's microphone or the only
+/// one, `tracks[1]` the partner's). Any thread.
+pub fn attribute(tracks: &[ChannelTrack], mode: &SpeakerMode) -> Attribution {
+    let (segments, calibration, method) = match (mode, tracks) {
         (SpeakerMode::Channels { .. }, [u, p, ..]) => {
             let cal = calibrate(u, p);
             (
@@ -282,6 +286,35 @@ pub fn analyse_session(
         ),
         _ => (Vec::new(), None, "none"),
     };
+    Attribution {
+        segments,
+        calibration,
+        method,
+    }
+}
+
+/// Attributes the vocalisations, finds the turns and scores the answers. `tracks[0]` is the
+/// user's microphone (or the only one), `tracks[1]` the partner's. Any thread.
+pub fn analyse_session(
+    tracks: &[ChannelTrack],
+    mode: &SpeakerMode,
+    duration_secs: f64,
+) -> (Vec<Segment>, Vec<TurnRow>, SessionReport) {
+    let a = attribute(tracks, mode);
+    let (rows, report) =
+        measure_session(tracks, &a.segments, a.method, a.calibration, duration_secs);
+    (a.segments, rows, report)
+}
+
+/// Finds the turns of attributed `segments` (sorted by start), scores the answers and measures
+/// the session. Reruns whenever a reviewer corrects a label or a boundary. Any thread.
+pub fn measure_session(
+    tracks: &[ChannelTrack],
+    segments: &[Segment],
+    attribution: &str,
+    calibration: Option<Calibration>,
+    duration_secs: f64,
+) -> (Vec<TurnRow>, SessionReport) {
     let utterances: Vec<Utterance> = segments
         .iter()
         .map(|s| Utterance {
@@ -292,7 +325,10 @@ pub fn analyse_session(
         .collect();
     let shapes: Vec<VocalShape> = segments
         .iter()
-        .map(|s| VocalShape::from_track(&tracks[s.track.min(tracks.len() - 1)], &s.vocalisation))
+        .map(|s| match tracks.get(s.track).or(tracks.last()) {
+            Some(t) => VocalShape::from_track(t, &s.vocalisation),
+            None => VocalShape::from_parts(&s.vocalisation, std::iter::empty(), std::iter::empty()),
+        })
         .collect();
     let weights = MirrorWeights::default();
     let lena = find_turns(&utterances, &TurnSettings::LENA);
@@ -326,7 +362,7 @@ pub fn analyse_session(
         );
     }
     let mut by_speaker = BTreeMap::new();
-    for s in &segments {
+    for s in segments {
         *by_speaker
             .entry(s.speaker.as_str().to_string())
             .or_insert(0) += 1;
@@ -346,7 +382,7 @@ pub fn analyse_session(
             median_score: answer_scores.get(answer_scores.len() / 2).copied().map(r1),
             weights,
         },
-        pace: pace(&segments, &utterances, duration_secs),
+        pace: pace(segments, &utterances, duration_secs),
     };
-    (segments, rows, report)
+    (rows, report)
 }
