@@ -345,7 +345,7 @@ impl SessionModel {
             &self.tracks,
             &self.segments,
             &self.attribution,
-            self.calibration.clone(),
+            self.calibration,
             self.duration_secs,
         );
         self.turns = turns;
