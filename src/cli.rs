@@ -41,6 +41,44 @@ pub enum Command {
     Live(LiveArgs),
     /// List the audio input devices (names for --device).
     Devices,
+    /// Review a recorded session (a session folder) or any audio file: timeline, playback,
+    /// corrections, markers, exports.
+    Review(ReviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// A session folder (as the window records) or an audio file.
+    pub session: PathBuf,
+    #[command(flatten)]
+    pub speakers: SpeakerArgs,
+}
+
+/// How the speakers of a recording are told apart (shared by analyze, review and export).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SpeakerArgs {
+    /// Two microphones: the channel (counted from 1) of the user's (the person's) microphone.
+    /// Needs --partner-channel; vocalisations are attributed by which microphone hears them
+    /// louder than the session's calibration says the other talker would.
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(1..),
+        requires = "partner_channel"
+    )]
+    pub user_channel: Option<u16>,
+    /// Two microphones: the channel (counted from 1) of the partner's microphone.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), requires = "user_channel")]
+    pub partner_channel: Option<u16>,
+    /// One microphone: an enrolment clip of the partner's voice (about 10 s alone); each
+    /// vocalisation is labelled user or partner by voice.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_channel", "partner_channel"])]
+    pub partner_voice: Option<PathBuf>,
+    /// One microphone: an enrolment clip of the user's voice (optional, helps).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_channel", "partner_channel"])]
+    pub user_voice: Option<PathBuf>,
+    /// One microphone without enrolment: split the vocalisations into two voices, A and B.
+    #[arg(long, conflicts_with_all = ["user_channel", "partner_channel", "partner_voice", "user_voice"])]
+    pub two_voices: bool,
 }
 
 #[derive(Debug, Args)]
@@ -111,29 +149,8 @@ pub struct AnalyzeArgs {
     /// robust; the live window uses 0.01 s.
     #[arg(long, default_value_t = AnalysisConfig::default().lookahead_secs)]
     pub lookahead: f64,
-    /// Two microphones: the channel (counted from 1) of the user's (the person's) microphone.
-    /// Needs --partner-channel; vocalisations are attributed by which microphone hears them
-    /// louder than the session's calibration says the other talker would.
-    #[arg(
-        long,
-        value_parser = clap::value_parser!(u16).range(1..),
-        requires = "partner_channel",
-        conflicts_with = "channel"
-    )]
-    pub user_channel: Option<u16>,
-    /// Two microphones: the channel (counted from 1) of the partner's microphone.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), requires = "user_channel")]
-    pub partner_channel: Option<u16>,
-    /// One microphone: an enrolment clip of the partner's voice (about 10 s alone); each
-    /// vocalisation is labelled user or partner by voice.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_channel", "partner_channel"])]
-    pub partner_voice: Option<PathBuf>,
-    /// One microphone: an enrolment clip of the user's voice (optional, helps).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["user_channel", "partner_channel"])]
-    pub user_voice: Option<PathBuf>,
-    /// One microphone without enrolment: split the vocalisations into two voices, A and B.
-    #[arg(long, conflicts_with_all = ["user_channel", "partner_channel", "partner_voice", "user_voice"])]
-    pub two_voices: bool,
+    #[command(flatten)]
+    pub speakers: SpeakerArgs,
     /// No progress bar or closing line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -147,6 +164,7 @@ pub fn run() -> ExitCode {
         Some(Command::Live(args)) if args.headless => crate::headless::run(&args),
         Some(Command::Live(args)) => window(Some(&args)),
         Some(Command::Devices) => devices(),
+        Some(Command::Review(args)) => review(&args),
         None => window(None),
     };
     match result {
@@ -186,6 +204,19 @@ pub fn sessions_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "attune").map(|d| d.data_dir().join("sessions"))
 }
 
+/// `attune review`: the review window on one session. Main thread.
+fn review(args: &ReviewArgs) -> anyhow::Result<ExitCode> {
+    if !args.session.exists() {
+        bail!("{}: no such file or folder", args.session.display());
+    }
+    let config = AnalysisConfig::default();
+    let mode = speaker_mode(&args.speakers, &config)?;
+    let options = crate::session::model::LoadOptions { mode, config };
+    let codes = SettingsStore::user().load().marker_codes;
+    crate::app::run_review_window(args.session.clone(), options, codes)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn window(args: Option<&LiveArgs>) -> anyhow::Result<ExitCode> {
     let options = AppOptions {
         store: SettingsStore::user(),
@@ -194,6 +225,7 @@ fn window(args: Option<&LiveArgs>) -> anyhow::Result<ExitCode> {
         sessions_dir: args
             .and_then(|a| a.session_dir.clone())
             .or_else(sessions_dir),
+        record_playback: false,
     };
     run_window(options)?;
     Ok(ExitCode::SUCCESS)
@@ -250,7 +282,10 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let channel = args.channel.map_or(ChannelSelect::Downmix, |c| {
         ChannelSelect::Channel(usize::from(c) - 1)
     });
-    let mode = speaker_mode(args, &config)?;
+    if args.channel.is_some() && args.speakers.user_channel.is_some() {
+        bail!("--channel cannot be combined with --user-channel/--partner-channel");
+    }
+    let mode = speaker_mode(&args.speakers, &config)?;
     let (jobs, listing_errors) = collect_jobs(&args.inputs, args.recursive);
     if jobs.is_empty() && listing_errors.is_empty() {
         bail!("no audio files found in the inputs given");
@@ -326,8 +361,8 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
 
 /// The speaker attribution the options ask for; trains the voice models of the enrolment clips
 /// (main thread, before the workers start).
-fn speaker_mode(
-    args: &AnalyzeArgs,
+pub fn speaker_mode(
+    args: &SpeakerArgs,
     config: &AnalysisConfig,
 ) -> anyhow::Result<Option<SpeakerMode>> {
     if let (Some(u), Some(p)) = (args.user_channel, args.partner_channel) {

@@ -24,6 +24,7 @@ fn options(dir: &std::path::Path, input: Option<InputChoice>) -> AppOptions {
         input,
         route: ChannelRoute::Downmix,
         sessions_dir: None,
+        record_playback: false,
     }
 }
 
@@ -236,4 +237,101 @@ fn a_session_that_cannot_be_recorded_still_listens_and_says_so() {
     );
     assert!(h.state().recording_to().is_none());
     assert!(!shows(&h, "Cannot listen"));
+}
+
+/// The `events.jsonl` lines of `dir` whose type is `kind`.
+fn log_lines(dir: &std::path::Path, kind: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == kind)
+        .collect()
+}
+
+#[test]
+fn keys_log_markers_and_the_wrap_up_ends_the_session_which_can_then_be_reviewed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let opts = AppOptions {
+        sessions_dir: Some(sessions.clone()),
+        record_playback: true,
+        ..options(tmp.path(), Some(InputChoice::Demo))
+    };
+    let mut h = harness(opts);
+    wait_for(&mut h, |h| shows(h, "Listening"), 6.0, "the demo plays");
+    let dir = h.state().recording_to().cloned().expect("recording");
+    // Key 1 is "smile", key 8 "best moment"; a click on a code logs it too.
+    h.key_press(egui::Key::Num1);
+    h.step();
+    wait_for(
+        &mut h,
+        |h| shows(h, "logged smile"),
+        2.0,
+        "the marker is confirmed",
+    );
+    h.key_press(egui::Key::Num8);
+    h.step();
+    h.get_by_label("2 eye contact").click();
+    h.step();
+    // Push-to-talk is logged when the key is released.
+    h.key_down(egui::Key::Space);
+    for _ in 0..20 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.key_up(egui::Key::Space);
+    h.step();
+
+    // E ends the session with the wrap-up.
+    h.key_press(egui::Key::E);
+    wait_for(
+        &mut h,
+        |h| shows(h, "Overall engagement"),
+        2.0,
+        "the wrap-up",
+    );
+    h.get_by_label("4").click();
+    h.step();
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .click();
+    h.step();
+    h.get_by_role(egui::accesskit::Role::MultilineTextInput)
+        .type_text("copied the long hum");
+    h.step();
+    h.get_by_label("Save and end the session").click();
+    wait_for(
+        &mut h,
+        |h| shows(h, "Session saved"),
+        10.0,
+        "the saved notice",
+    );
+    assert_ne!(
+        h.state().recording_to(),
+        Some(&dir),
+        "a new session has begun"
+    );
+
+    let markers: Vec<String> = log_lines(&dir, "marker")
+        .iter()
+        .map(|m| m["code"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(markers, ["smile", "best moment", "eye contact"]);
+    assert_eq!(log_lines(&dir, "push_to_talk").len(), 1);
+    let wrap = log_lines(&dir, "wrap_up");
+    assert_eq!(wrap.len(), 1, "{wrap:?}");
+    assert_eq!(wrap[0]["engagement"], 4);
+    assert_eq!(wrap[0]["best_moment"], "copied the long hum");
+
+    // R: the Sessions screen lists it; Review opens it with its markers on the timeline.
+    h.key_press(egui::Key::R);
+    wait_for(&mut h, |h| shows(h, "Recorded sessions"), 5.0, "the list");
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    assert!(attune::app::sessions_view::list_sessions(&sessions)
+        .iter()
+        .any(|s| s.dir.ends_with(&name) && s.markers == 3));
+    h.get_all_by_label("Review").last().unwrap().click();
+    wait_for(&mut h, |h| shows(h, "Measures"), 20.0, "the review screen");
+    assert!(shows(&h, "engagement 4 / 5"), "the wrap-up is shown");
+    assert!(shows(&h, "markers"));
 }

@@ -207,6 +207,7 @@ fn the_window_shows_a_lost_device_calmly_and_reconnects() {
         input: None,
         route: ChannelRoute::Downmix,
         sessions_dir: Some(sessions.clone()),
+        record_playback: false,
     };
     let mut h: Harness<'static, AttuneApp> = Harness::builder()
         .with_size([1180.0, 720.0])

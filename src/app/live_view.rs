@@ -67,6 +67,28 @@ pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &
         plot.max.y - (st / span_st) as f32 * plot.height()
     };
 
+    // Observation markers of the last seconds: faint ticks with their code.
+    for (t, code) in model
+        .markers
+        .iter()
+        .rev()
+        .take_while(|(t, _)| *t >= now - RIBBON_SECS)
+    {
+        let x = x_of(*t);
+        painter.vline(
+            x,
+            plot.y_range(),
+            Stroke::new(1.0, pal.beat.gamma_multiply(0.6)),
+        );
+        painter.text(
+            Pos2::new(x + 3.0, plot.min.y + 2.0),
+            Align2::LEFT_TOP,
+            code,
+            FontId::proportional(13.0),
+            pal.beat,
+        );
+    }
+
     // Octave lines, labelled in Hz, faint.
     let mut f = lo_hz;
     while f <= hi_hz * 1.001 {
@@ -351,4 +373,33 @@ pub fn pace_ui(ui: &mut Ui, model: &LiveModel, pal: &Palette) {
     for l in lines {
         ui.label(RichText::new(l).size(15.0).color(pal.text));
     }
+}
+
+/// The observation codes as small buttons (keys 1–9), and the last one logged. Returns the
+/// index of a code clicked.
+pub fn marker_bar_ui(
+    ui: &mut Ui,
+    codes: &[String],
+    model: &LiveModel,
+    pal: &Palette,
+) -> Option<usize> {
+    let mut clicked = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Log:").color(pal.muted));
+        for (i, c) in codes.iter().enumerate() {
+            if ui
+                .button(RichText::new(format!("{} {c}", i + 1)).color(pal.muted))
+                .clicked()
+            {
+                clicked = Some(i);
+            }
+        }
+        if let Some((t, code)) = model.markers.back() {
+            ui.label(
+                RichText::new(format!("· logged {code} at {}", super::review::clock(*t)))
+                    .color(pal.beat),
+            );
+        }
+    });
+    clicked
 }

@@ -5,11 +5,14 @@
 //! Everything here runs on the UI thread; the pipeline wakes it when there is something new.
 
 mod live_view;
+pub mod review;
+pub mod sessions_view;
 pub mod settings;
 mod settings_view;
 pub mod state;
 mod status_view;
-mod theme;
+pub mod theme;
+mod timeline;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,9 +24,23 @@ use egui::{Key, RichText};
 use crate::audio::capture::ChannelRoute;
 use crate::audio::device::{list_inputs, InputDeviceInfo};
 use crate::live::{InputChoice, LiveError, LiveOptions, LivePipeline, RecordTo};
+use crate::session::log::LogLine;
 use settings::{PaletteChoice, Settings, SettingsStore, ThemeChoice};
 use state::{LiveModel, TurnCue};
 use theme::Palette;
+
+/// Keys 1–9: the observation codes.
+pub(crate) const DIGIT_KEYS: [Key; 9] = [
+    Key::Num1,
+    Key::Num2,
+    Key::Num3,
+    Key::Num4,
+    Key::Num5,
+    Key::Num6,
+    Key::Num7,
+    Key::Num8,
+    Key::Num9,
+];
 
 /// At most this many messages are taken from the pipeline per frame (the rest wait).
 const MESSAGES_PER_FRAME: usize = 2000;
@@ -48,6 +65,31 @@ pub enum Command {
     TogglePalette,
     TextBigger,
     TextSmaller,
+    /// Log the observation code with this index (keys 1–9, or a click).
+    LogMarker(usize),
+    /// End the session: the wrap-up dialog, then a new session.
+    EndSession,
+    /// Save the wrap-up, finish the recording and start a new session.
+    SaveWrapUp,
+    CancelWrapUp,
+    /// The Sessions screen (ends the session being recorded).
+    OpenSessions,
+    OpenReview(PathBuf),
+    BackToLive,
+}
+
+/// Which screen the window shows.
+pub enum Screen {
+    Live,
+    Sessions(Vec<sessions_view::SessionEntry>),
+    Review(Box<review::ReviewState>),
+}
+
+/// The wrap-up being filled in at the end of a session.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WrapUpDraft {
+    pub engagement: Option<u8>,
+    pub best_moment: String,
 }
 
 /// How the window starts.
@@ -59,6 +101,8 @@ pub struct AppOptions {
     pub route: ChannelRoute,
     /// Sessions from an input device are recorded under this folder (`None`: not recorded).
     pub sessions_dir: Option<PathBuf>,
+    /// Also record the demo or a played file (tests; normally only microphones are recorded).
+    pub record_playback: bool,
 }
 
 /// Input devices, listed on a helper thread (ALSA probing can take a second).
@@ -110,6 +154,10 @@ pub struct AttuneApp {
     recording_started: Option<Instant>,
     devices: DeviceList,
     ctx: egui::Context,
+    pub screen: Screen,
+    pub wrap_up: Option<WrapUpDraft>,
+    /// Said once a session is finished ("Session saved …").
+    pub session_notice: Option<String>,
 }
 
 impl AttuneApp {
@@ -133,6 +181,9 @@ impl AttuneApp {
                 pending: None,
             },
             ctx: ctx.clone(),
+            screen: Screen::Live,
+            wrap_up: None,
+            session_notice: None,
         };
         app.apply_look();
         app.start_pipeline();
@@ -163,15 +214,17 @@ impl AttuneApp {
         self.stop_pipeline();
         self.model = LiveModel::new();
         let input = self.input_choice();
-        let record = match (&self.options.sessions_dir, &input) {
-            (Some(base), InputChoice::Device { .. }) => {
+        let record_this =
+            self.options.record_playback || matches!(input, InputChoice::Device { .. });
+        let record = match &self.options.sessions_dir {
+            Some(base) if record_this => {
                 let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
                 let who = sanitise_name(&self.settings.participant);
                 Some(RecordTo {
                     dir: base.join(format!("{stamp}-{who}")),
                     participant: self.settings.participant.clone(),
                     partner: "partner".into(),
-                    record_playback: false,
+                    record_playback: self.options.record_playback,
                     discard_if_empty: true,
                 })
             }
@@ -287,6 +340,43 @@ impl AttuneApp {
                 };
                 self.after_quick_change();
             }
+            Command::LogMarker(i) => self.log_marker(i),
+            Command::EndSession => {
+                self.wrap_up = Some(WrapUpDraft::default());
+            }
+            Command::CancelWrapUp => self.wrap_up = None,
+            Command::SaveWrapUp => {
+                if let Some(w) = self.wrap_up.take() {
+                    if let Some(p) = &self.pipeline {
+                        p.log(LogLine::WrapUp {
+                            t_s: self.model.now_secs,
+                            engagement: w.engagement,
+                            best_moment: w.best_moment,
+                        });
+                    }
+                }
+                self.finish_session();
+                self.start_pipeline();
+            }
+            Command::OpenSessions => {
+                self.finish_session();
+                self.screen = Screen::Sessions(self.list_sessions());
+            }
+            Command::OpenReview(dir) => {
+                let state = review::ReviewState::open(
+                    &self.ctx,
+                    dir,
+                    crate::session::model::LoadOptions::default(),
+                    self.settings.marker_codes.clone(),
+                );
+                self.screen = Screen::Review(Box::new(state));
+            }
+            Command::BackToLive => {
+                self.screen = Screen::Live;
+                if self.pipeline.is_none() {
+                    self.start_pipeline();
+                }
+            }
             Command::TextBigger | Command::TextSmaller => {
                 let step = if command == Command::TextBigger {
                     0.1
@@ -298,6 +388,49 @@ impl AttuneApp {
                 self.after_quick_change();
             }
         }
+    }
+
+    /// Logs observation code `i` now: a tick on the ribbon and a line in `events.jsonl`.
+    fn log_marker(&mut self, i: usize) {
+        let Some(code) = self.settings.marker_codes.get(i).cloned() else {
+            return;
+        };
+        let t_s = self.model.add_marker(&code);
+        if let Some(p) = &self.pipeline {
+            p.log(LogLine::Marker {
+                t_s,
+                code,
+                note: String::new(),
+            });
+        }
+    }
+
+    /// Stops listening and closes the recording; says where it was saved.
+    fn finish_session(&mut self) {
+        let recorded = self
+            .recording_to
+            .take()
+            .filter(|_| !self.model.input.demo_fallback);
+        if let Some(p) = self.pipeline.take() {
+            let report = p.stop();
+            self.session_notice = match (recorded, report.recording) {
+                (Some(dir), Some(r)) if r.audio_secs > 0.0 => Some(format!(
+                    "Session saved: {} ({})",
+                    dir.display(),
+                    review::clock(r.audio_secs)
+                )),
+                _ => None,
+            };
+        }
+        self.recording_started = None;
+    }
+
+    fn list_sessions(&self) -> Vec<sessions_view::SessionEntry> {
+        self.options
+            .sessions_dir
+            .as_deref()
+            .map(sessions_view::list_sessions)
+            .unwrap_or_default()
     }
 
     fn after_quick_change(&mut self) {
@@ -343,6 +476,21 @@ impl AttuneApp {
             if pressed(Key::Escape) {
                 out.push(Command::CloseSettings);
                 out.push(Command::CloseHelp);
+                out.push(Command::CancelWrapUp);
+            }
+            let live = !self.show_settings && self.wrap_up.is_none();
+            if live {
+                for (k, key) in DIGIT_KEYS.iter().enumerate() {
+                    if pressed(*key) {
+                        out.push(Command::LogMarker(k));
+                    }
+                }
+                if pressed(Key::E) {
+                    out.push(Command::EndSession);
+                }
+                if pressed(Key::R) {
+                    out.push(Command::OpenSessions);
+                }
             }
             out
         })
@@ -362,13 +510,48 @@ impl AttuneApp {
 
     /// The whole screen. UI thread.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        let pal = Palette::new(self.settings.theme, self.settings.palette);
+        match &mut self.screen {
+            Screen::Live => {}
+            Screen::Sessions(list) => {
+                let root = self.options.sessions_dir.clone();
+                let mut command = None;
+                egui::CentralPanel::default()
+                    .frame(egui::Frame::new().inner_margin(20.0))
+                    .show(ui, |ui| {
+                        if let Some(n) = &self.session_notice {
+                            ui.label(RichText::new(n).size(16.0).color(pal.muted));
+                        }
+                        command = sessions_view::sessions_ui(ui, root.as_deref(), list, &pal);
+                    });
+                match command {
+                    Some(sessions_view::SessionsCommand::Open(d)) => {
+                        self.apply(Command::OpenReview(d))
+                    }
+                    Some(sessions_view::SessionsCommand::BackToLive) => {
+                        self.apply(Command::BackToLive)
+                    }
+                    Some(sessions_view::SessionsCommand::Refresh) => {
+                        self.screen = Screen::Sessions(self.list_sessions());
+                    }
+                    None => {}
+                }
+                return;
+            }
+            Screen::Review(state) => {
+                if state.ui(ui, &pal) == Some(review::ReviewCommand::Close) {
+                    self.screen = Screen::Sessions(self.list_sessions());
+                }
+                return;
+            }
+        }
         let ctx = ui.ctx().clone();
         self.devices.poll();
         self.drain_messages();
         let mut commands = self.shortcuts(&ctx);
         // On the live screen no widget keeps the keyboard focus, so Space never presses a
         // button there: every action has its key.
-        if !self.show_settings && !self.show_help {
+        if !self.show_settings && !self.show_help && self.wrap_up.is_none() {
             ctx.memory_mut(|m| {
                 if let Some(id) = m.focused() {
                     m.surrender_focus(id);
@@ -377,8 +560,15 @@ impl AttuneApp {
         }
         // Push-to-talk: the partner holds Space (or a foot pedal typing it) while answering.
         let key_held = !ctx.egui_wants_keyboard_input() && ctx.input(|i| i.key_down(Key::Space));
-        self.model.set_partner_key(key_held);
-        let pal = Palette::new(self.settings.theme, self.settings.palette);
+        if let Some((start_s, end_s)) = self.model.set_partner_key(key_held) {
+            if let Some(p) = &self.pipeline {
+                p.log(LogLine::PushToTalk {
+                    t_s: end_s,
+                    start_s,
+                    end_s,
+                });
+            }
+        }
         let cue = self.model.turn_cue(self.settings.pause_secs);
 
         egui::Panel::bottom("status").show(ui, |ui| {
@@ -418,6 +608,9 @@ impl AttuneApp {
                 if let Some(e) = &self.model.recording_error {
                     live_view::notice_ui(ui, e, pal.warning);
                 }
+                if let Some(n) = &self.session_notice {
+                    ui.label(RichText::new(n).size(15.0).color(pal.muted));
+                }
                 live_view::turn_cue_ui(ui, cue, &pal);
                 let voices = if self.model.push_to_talk_used {
                     "Your sounds are those made while you hold Space"
@@ -425,7 +618,12 @@ impl AttuneApp {
                     "Voices are not told apart yet: every voice counts. Hold Space while you answer"
                 };
                 ui.label(RichText::new(voices).size(15.0).color(pal.muted));
-                ui.add_space(12.0);
+                if let Some(i) =
+                    live_view::marker_bar_ui(ui, &self.settings.marker_codes, &self.model, &pal)
+                {
+                    commands.push(Command::LogMarker(i));
+                }
+                ui.add_space(8.0);
                 live_view::ribbon_ui(
                     ui,
                     &self.model,
@@ -447,6 +645,11 @@ impl AttuneApp {
         }
         if self.show_help {
             if let Some(c) = settings_view::help_ui(&ctx) {
+                commands.push(c);
+            }
+        }
+        if let Some(draft) = &mut self.wrap_up {
+            if let Some(c) = settings_view::wrap_up_ui(&ctx, draft) {
                 commands.push(c);
             }
         }
@@ -517,6 +720,55 @@ pub fn run_window(options: AppOptions) -> anyhow::Result<()> {
     .map_err(|e| {
         anyhow::anyhow!(
             "cannot open the window: {e}. Without a display, `attune live --headless --demo --duration 60 --session-dir DIR` runs the same pipeline"
+        )
+    })
+}
+
+/// The review window on its own (`attune review PATH`). Main thread.
+struct ReviewApp {
+    state: review::ReviewState,
+    settings: Settings,
+}
+
+impl eframe::App for ReviewApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let pal = Palette::new(self.settings.theme, self.settings.palette);
+        if self.state.ui(ui, &pal) == Some(review::ReviewCommand::Close) {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+/// Opens the review window on `path` and runs it until it is closed. Main thread.
+pub fn run_review_window(
+    path: PathBuf,
+    options: crate::session::model::LoadOptions,
+    marker_codes: Vec<String>,
+) -> anyhow::Result<()> {
+    let settings = SettingsStore::user().load();
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("attune review")
+            .with_inner_size([1280.0, 760.0])
+            .with_min_inner_size([720.0, 480.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "attune review",
+        native,
+        Box::new(move |cc| {
+            cc.egui_ctx.set_theme(match settings.theme {
+                ThemeChoice::Dark => egui::Theme::Dark,
+                ThemeChoice::Light => egui::Theme::Light,
+            });
+            cc.egui_ctx.set_zoom_factor(settings.text_scale);
+            let state = review::ReviewState::open(&cc.egui_ctx, path, options, marker_codes);
+            Ok(Box::new(ReviewApp { state, settings }))
+        }),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the window: {e}. Without a display, `attune export SESSION --out DIR` writes the same results"
         )
     })
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::AnalysisConfig;
 use crate::live::InputChoice;
+use crate::session::log::DEFAULT_MARKER_CODES;
 use crate::session::writer::write_json;
 
 /// Light or dark window.
@@ -78,6 +79,8 @@ pub struct Settings {
     pub text_scale: f32,
     pub theme: ThemeChoice,
     pub palette: PaletteChoice,
+    /// The observation codes keys 1–9 log (editable; at most `MAX_MARKER_CODES`).
+    pub marker_codes: Vec<String>,
 }
 
 impl Default for Settings {
@@ -92,6 +95,7 @@ impl Default for Settings {
             text_scale: 1.0,
             theme: ThemeChoice::Dark,
             palette: PaletteChoice::Calm,
+            marker_codes: DEFAULT_MARKER_CODES.iter().map(|c| c.to_string()).collect(),
         }
     }
 }
@@ -99,6 +103,10 @@ impl Default for Settings {
 /// Limits of the settings the window offers.
 pub const TEXT_SCALE_RANGE: (f32, f32) = (0.75, 2.5);
 pub const PAUSE_SECS_RANGE: (f64, f64) = (0.3, 10.0);
+/// Keys 1–9 log the codes.
+pub const MAX_MARKER_CODES: usize = 9;
+/// Longest code kept (characters).
+const MAX_CODE_CHARS: usize = 32;
 
 impl Settings {
     /// The analysis settings for a live session with this person's range.
@@ -134,6 +142,16 @@ impl Settings {
             .clamp(TEXT_SCALE_RANGE.0, TEXT_SCALE_RANGE.1);
         if self.participant.trim().is_empty() {
             self.participant = d.participant;
+        }
+        self.marker_codes = self
+            .marker_codes
+            .iter()
+            .map(|c| c.trim().chars().take(MAX_CODE_CHARS).collect::<String>())
+            .filter(|c| !c.is_empty())
+            .take(MAX_MARKER_CODES)
+            .collect();
+        if self.marker_codes.is_empty() {
+            self.marker_codes = d.marker_codes;
         }
         self
     }

@@ -4,10 +4,12 @@
 use egui::{ComboBox, Context, DragValue, RichText, Slider, Window};
 
 use super::settings::{
-    DeviceSetting, PaletteChoice, Settings, ThemeChoice, PAUSE_SECS_RANGE, TEXT_SCALE_RANGE,
+    DeviceSetting, PaletteChoice, Settings, ThemeChoice, MAX_MARKER_CODES, PAUSE_SECS_RANGE,
+    TEXT_SCALE_RANGE,
 };
-use super::Command;
+use super::{Command, WrapUpDraft};
 use crate::audio::device::InputDeviceInfo;
+use crate::session::log::ENGAGEMENT_LEVELS;
 
 /// The settings window over the live screen.
 pub fn settings_ui(
@@ -105,6 +107,30 @@ pub fn settings_ui(
             }
 
             ui.separator();
+            ui.heading("Observation codes");
+            ui.label("Keys 1–9 log these during a session (a tick on the timeline).");
+            let mut remove = None;
+            egui::Grid::new("codes")
+                .num_columns(3)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| {
+                    for (i, code) in draft.marker_codes.iter_mut().enumerate() {
+                        ui.label(RichText::new(format!("{}", i + 1)).strong().monospace());
+                        ui.add(egui::TextEdit::singleline(code).desired_width(180.0));
+                        if ui.small_button("Remove").clicked() {
+                            remove = Some(i);
+                        }
+                        ui.end_row();
+                    }
+                });
+            if let Some(i) = remove {
+                draft.marker_codes.remove(i);
+            }
+            if draft.marker_codes.len() < MAX_MARKER_CODES && ui.button("Add a code").clicked() {
+                draft.marker_codes.push("new code".into());
+            }
+
+            ui.separator();
             ui.heading("Display");
             egui::Grid::new("display")
                 .num_columns(2)
@@ -162,6 +188,12 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "Space (hold)",
         "you are answering: push-to-talk (a foot pedal typing Space works too)",
     ),
+    (
+        "1 – 9",
+        "log an observation (the codes are in the settings)",
+    ),
+    ("E", "end the session: a short wrap-up, then a new session"),
+    ("R", "recorded sessions: review, export"),
     ("S", "settings"),
     ("D", "choose the input device"),
     ("T", "light / dark"),
@@ -192,6 +224,54 @@ pub fn help_ui(ctx: &Context) -> Option<Command> {
             if ui.button("Close").clicked() {
                 command = Some(Command::CloseHelp);
             }
+        });
+    command
+}
+
+/// The wrap-up at the end of a session: overall engagement and the best moment, a few seconds.
+pub fn wrap_up_ui(ctx: &Context, draft: &mut WrapUpDraft) -> Option<Command> {
+    let mut command = None;
+    Window::new("End of the session")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .show(ctx, |ui| {
+            ui.label(RichText::new("Overall engagement").size(18.0));
+            ui.horizontal(|ui| {
+                ui.label("low");
+                for level in ENGAGEMENT_LEVELS {
+                    let on = draft.engagement == Some(level);
+                    if ui
+                        .selectable_label(on, RichText::new(level.to_string()).size(22.0))
+                        .clicked()
+                    {
+                        draft.engagement = if on { None } else { Some(level) };
+                    }
+                }
+                ui.label("high");
+            });
+            ui.add_space(8.0);
+            ui.label(RichText::new("The best moment (a few words)").size(18.0));
+            ui.add(
+                egui::TextEdit::multiline(&mut draft.best_moment)
+                    .desired_rows(2)
+                    .desired_width(360.0),
+            );
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui
+                    .button(RichText::new("Save and end the session").size(18.0))
+                    .clicked()
+                {
+                    command = Some(Command::SaveWrapUp);
+                }
+                if ui
+                    .button(RichText::new("Go on recording").size(18.0))
+                    .clicked()
+                {
+                    command = Some(Command::CancelWrapUp);
+                }
+            });
         });
     command
 }

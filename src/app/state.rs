@@ -46,6 +46,8 @@ pub struct MirrorCard {
 const ECHOES_KEPT: usize = 500;
 /// Held-key intervals kept (enough for any answer still being analysed).
 const HELD_KEPT: usize = 64;
+/// Markers the live screen remembers (ticks on the ribbon, the last one named).
+const MARKERS_KEPT: usize = 64;
 /// A partner sound starting later than this after the person's (s) is not an answer to it.
 const ANSWER_WITHIN_SECS: f64 = 5.0;
 /// Response latencies kept for the pace view.
@@ -155,6 +157,8 @@ pub struct LiveModel {
     /// When the partner pressed the push-to-talk key (session s), while it is held.
     pub partner_key_since: Option<f64>,
     held: VecDeque<(f64, f64)>,
+    /// Markers logged in this session (session s, code), the latest `MARKERS_KEPT`.
+    pub markers: VecDeque<(f64, String)>,
     /// Whether push-to-talk was used in this session (then unlabelled sounds are the person's).
     pub push_to_talk_used: bool,
     /// The person's last sound and its shape, for the next echo.
@@ -271,8 +275,9 @@ impl LiveModel {
         }
     }
 
-    /// The partner's push-to-talk key is down (or up). UI thread, every frame.
-    pub fn set_partner_key(&mut self, down: bool) {
+    /// The partner's push-to-talk key is down (or up). Returns the held interval (session s)
+    /// when the key was just released. UI thread, every frame.
+    pub fn set_partner_key(&mut self, down: bool) -> Option<(f64, f64)> {
         match (down, self.partner_key_since) {
             (true, None) => {
                 self.partner_key_since = Some(self.now_secs);
@@ -285,9 +290,20 @@ impl LiveModel {
                     self.held.pop_front();
                 }
                 self.held.push_back((since, self.now_secs));
+                return Some((since, self.now_secs));
             }
             _ => {}
         }
+        None
+    }
+
+    /// Notes a marker logged now (shown as a tick on the ribbon); returns its time (s).
+    pub fn add_marker(&mut self, code: &str) -> f64 {
+        if self.markers.len() == MARKERS_KEPT {
+            self.markers.pop_front();
+        }
+        self.markers.push_back((self.now_secs, code.to_string()));
+        self.now_secs
     }
 
     /// Whose sound `v` was: the partner's when the key was held over most of it.

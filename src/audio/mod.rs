@@ -4,4 +4,5 @@
 pub mod capture;
 pub mod decode;
 pub mod device;
+pub mod output;
 pub mod player;

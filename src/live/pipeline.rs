@@ -19,6 +19,7 @@ use crate::audio::device::{find_input, open_input};
 use crate::audio::player::{Player, Recording};
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ};
 use crate::events::Event;
+use crate::session::log::LogLine;
 use crate::session::writer::{self, SessionInfo, WriterMsg, WriterOutcome};
 use crate::time::SampleTime;
 
@@ -166,6 +167,8 @@ pub struct LivePipeline {
     capture: Option<JoinHandle<()>>,
     analysis: Option<JoinHandle<()>>,
     writer: Option<JoinHandle<WriterOutcome>>,
+    /// The practitioner's lines (markers, push-to-talk, wrap-up) to the session writer.
+    log_tx: Option<Sender<WriterMsg>>,
 }
 
 /// Called by the analysis thread when something new is there to show.
@@ -183,6 +186,7 @@ impl LivePipeline {
 
         let mut writer_handle = None;
         let mut writer_tx = None;
+        let mut log_tx = None;
         if let Some(rec) = &options.record {
             let info = SessionInfo {
                 participant: rec.participant.clone(),
@@ -214,6 +218,7 @@ impl LivePipeline {
                 })
                 .map_err(LiveError::Thread)?;
             writer_handle = Some(handle);
+            log_tx = Some(tx.clone());
             writer_tx = Some(tx);
         }
 
@@ -254,7 +259,22 @@ impl LivePipeline {
             capture: Some(capture_handle),
             analysis: Some(analysis_handle),
             writer: writer_handle,
+            log_tx,
         })
+    }
+
+    /// Logs a practitioner's line (a marker, the push-to-talk key, the wrap-up) into the
+    /// session's `events.jsonl`. False when the session is not recorded or the writer is too
+    /// busy (counted as a writer drop). UI thread.
+    pub fn log(&self, line: LogLine) -> bool {
+        let Some(tx) = &self.log_tx else {
+            return false;
+        };
+        let sent = tx.try_send(WriterMsg::Log(line)).is_ok();
+        if !sent {
+            self.stats.writer_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
     }
 
     /// The window's end of the pipeline.
@@ -273,6 +293,8 @@ impl LivePipeline {
 
     fn shutdown(&mut self) -> LiveReport {
         self.stop.store(true, Ordering::Release);
+        // The writer ends when every sender is gone.
+        self.log_tx = None;
         if let Some(h) = self.capture.take() {
             let _ = h.join();
         }

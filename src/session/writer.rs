@@ -25,6 +25,7 @@ use crate::config::AnalysisConfig;
 use crate::events::Event;
 use crate::live::InputStatus;
 use crate::output::{create_private, AnalysisWriter, InputDescription};
+use crate::session::log::LogLine;
 use crate::time::SampleTime;
 
 /// How often the WAV header and the event log are flushed to disk.
@@ -43,6 +44,8 @@ pub enum WriterMsg {
         time: SampleTime,
         status: InputStatus,
     },
+    /// A practitioner's line: a marker, the push-to-talk key, the wrap-up.
+    Log(LogLine),
     /// The pipeline could not keep up and dropped this many messages to the writer.
     Gap {
         time: SampleTime,
@@ -212,6 +215,13 @@ impl Recorder {
         Ok(())
     }
 
+    fn log(&mut self, line: &LogLine) -> io::Result<()> {
+        serde_json::to_writer(&mut self.events, line).map_err(io::Error::other)?;
+        self.events.write_all(b"\n")?;
+        self.events_written += 1;
+        Ok(())
+    }
+
     fn gap(&mut self, time: SampleTime, dropped_messages: u64) -> io::Result<()> {
         let line = GapLine {
             t_s: time.secs(),
@@ -314,6 +324,7 @@ pub fn run_writer(
             }
             Some(WriterMsg::Event(e)) => rec.event(e),
             Some(WriterMsg::Status { time, status }) => rec.status(*time, status),
+            Some(WriterMsg::Log(line)) => rec.log(line),
             Some(WriterMsg::Gap {
                 time,
                 dropped_messages,

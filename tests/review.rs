@@ -1,0 +1,168 @@
+//! The review screen as a researcher uses it: a recording opens on the timeline; relabelling,
+//! removing and moving a vocalisation, and adding a marker are saved at once beside the
+//! recording, every measure follows, and the corrections are there when it is opened again.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use attune::analysis::speaker::Speaker;
+use attune::app::review::{ReviewState, Selection};
+use attune::app::settings::{PaletteChoice, ThemeChoice};
+use attune::app::theme::Palette;
+use attune::session::log::DEFAULT_MARKER_CODES;
+use attune::session::model::{LoadOptions, SessionModel};
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+fn demo_copy(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("demo.wav");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo_session.wav"),
+        &path,
+    )
+    .unwrap();
+    path
+}
+
+fn harness(state: ReviewState) -> Harness<'static, ReviewState> {
+    let pal = Palette::new(ThemeChoice::Dark, PaletteChoice::Calm);
+    Harness::builder()
+        .with_size([1280.0, 760.0])
+        .build_ui_state(
+            move |ui, state: &mut ReviewState| {
+                state.ui(ui, &pal);
+            },
+            state,
+        )
+}
+
+fn wait_loaded(h: &mut Harness<'static, ReviewState>) {
+    let until = Instant::now() + Duration::from_secs(30);
+    while h.state().loaded.is_none() && h.state().error.is_none() {
+        assert!(Instant::now() < until, "the session did not load");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+}
+
+fn codes() -> Vec<String> {
+    DEFAULT_MARKER_CODES.iter().map(|c| c.to_string()).collect()
+}
+
+#[test]
+fn corrections_are_saved_at_once_every_measure_follows_and_they_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wav = demo_copy(tmp.path());
+    let ctx = egui::Context::default();
+    let state = ReviewState::open(&ctx, wav.clone(), LoadOptions::default(), codes());
+    let mut h = harness(state);
+    wait_loaded(&mut h);
+    assert!(h
+        .query_all_by_label_contains("turns (chattr)")
+        .next()
+        .is_some());
+    let before = h.state().loaded.as_ref().unwrap().model.clone();
+    assert!(before.segments.len() >= 10, "{}", before.segments.len());
+    assert!(!before.turns.is_empty());
+
+    // Label every vocalisation of the first voice "the person's" and of the second "the
+    // partner's" (U / P on the selected sound), as a reviewer who knows the voices would.
+    let [first, _] = before.parties();
+    for i in 0..before.segments.len() {
+        h.state_mut().selection = Some(Selection::Segment(i));
+        h.key_press(if before.segments[i].speaker == first {
+            egui::Key::U
+        } else {
+            egui::Key::P
+        });
+        h.step();
+    }
+    let labelled = h.state().loaded.as_ref().unwrap().model.clone();
+    assert!(labelled
+        .segments
+        .iter()
+        .all(|s| matches!(s.speaker, Speaker::User | Speaker::Partner)));
+    assert_eq!(
+        labelled.turns.len(),
+        before.turns.len(),
+        "relabelling alone keeps the turns"
+    );
+    assert!(labelled.report.turn_models["chattr"]
+        .latency_by_direction
+        .contains_key("user->partner"));
+
+    // Remove the first vocalisation (a false detection): the measures follow.
+    h.state_mut().selection = Some(Selection::Segment(0));
+    h.key_press(egui::Key::Delete);
+    h.step();
+    let removed = h.state().loaded.as_ref().unwrap().model.clone();
+    assert_eq!(removed.segments.len(), before.segments.len() - 1);
+
+    // Move the end of a sound by 50 ms with its button.
+    h.state_mut().selection = Some(Selection::Segment(0));
+    h.step();
+    let end0 = removed.segments[0].vocalisation.end.secs();
+    h.get_by_label("end +50 ms").click();
+    h.run_steps(2);
+    let moved = h.state().loaded.as_ref().unwrap().model.clone();
+    assert!(
+        (moved.segments[0].vocalisation.end.secs() - end0 - 0.05).abs() < 0.002,
+        "{} → {}",
+        end0,
+        moved.segments[0].vocalisation.end.secs()
+    );
+
+    // Key 1 adds a "smile" marker at the cursor.
+    h.state_mut().cursor_secs = 12.5;
+    h.key_press(egui::Key::Num1);
+    h.step();
+    assert!(h
+        .query_all_by_label_contains("Corrections saved")
+        .next()
+        .is_some());
+
+    // Opened again (a new run), everything is there.
+    let again = SessionModel::load(&wav, &LoadOptions::default()).unwrap();
+    assert!(again.corrected);
+    assert_eq!(again.segments.len(), moved.segments.len());
+    assert_eq!(
+        again.segments.iter().map(|s| s.speaker).collect::<Vec<_>>(),
+        moved.segments.iter().map(|s| s.speaker).collect::<Vec<_>>()
+    );
+    assert!((again.segments[0].vocalisation.end.secs() - end0 - 0.05).abs() < 0.002);
+    assert_eq!(again.markers.len(), 1);
+    assert_eq!(again.markers[0].code, "smile");
+    assert!((again.markers[0].t_s - 12.5).abs() < 1e-9);
+    assert_eq!(again.turns.len(), moved.turns.len());
+}
+
+#[test]
+fn a_file_that_is_not_audio_is_said_plainly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("notes.wav");
+    std::fs::write(&bad, b"not audio at all").unwrap();
+    let ctx = egui::Context::default();
+    let mut h = harness(ReviewState::open(
+        &ctx,
+        bad,
+        LoadOptions::default(),
+        codes(),
+    ));
+    wait_loaded_or_error(&mut h);
+    assert!(h
+        .query_all_by_label_contains("Cannot open the session")
+        .next()
+        .is_some());
+}
+
+fn wait_loaded_or_error(h: &mut Harness<'static, ReviewState>) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while h.state().is_loading() {
+        assert!(Instant::now() < until);
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+}
