@@ -138,3 +138,25 @@ fn the_capture_callback_and_a_warm_analyzer_allocate_nothing() {
     assert_eq!(popped, 2 * signal.len());
     assert!(produced >= 700, "{produced} events");
 }
+
+#[test]
+fn the_playback_callback_allocates_nothing() {
+    use attune::audio::output::{PlayState, PlaybackCallback};
+    use std::sync::Arc;
+    let samples: Arc<[f32]> = varied_signal(16_000, 3.0, 3).into();
+    let state = Arc::new(PlayState::default());
+    let mut f32_cb = PlaybackCallback::new(Arc::clone(&samples), Arc::clone(&state), 48_000, 2);
+    let mut i16_cb = PlaybackCallback::new(Arc::clone(&samples), Arc::clone(&state), 44_100, 1);
+    let mut out_f32 = vec![0f32; 2 * 480];
+    let mut out_i16 = vec![0i16; 441];
+    state.play(0.5, Some(2.5), samples.len() as u64);
+    reset_violation_count();
+    assert_no_alloc(|| {
+        for _ in 0..100 {
+            f32_cb.fill(&mut out_f32);
+            i16_cb.fill(&mut out_i16);
+        }
+    });
+    assert_eq!(violation_count(), 0, "the output callback allocated");
+    assert!(state.position_secs() > 0.5, "playback moved on");
+}

@@ -279,3 +279,45 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn review_playback_plays_a_vocalisation_through_a_real_output_device() {
+    use attune::audio::output::Playback;
+    use std::sync::Arc;
+
+    let _server = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let xdg = xdg_dir();
+    std::fs::create_dir_all(&xdg).unwrap();
+    virtual_audio(&xdg, &["start"]);
+    std::env::set_var("XDG_RUNTIME_DIR", &xdg);
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_session.wav");
+    let model = attune::session::model::SessionModel::load(&demo, &Default::default()).unwrap();
+    let audio: Arc<[f32]> = model.read_audio_16k().unwrap().into();
+    let seg = model.segments[0].vocalisation;
+    let (a, b) = (seg.start.secs(), seg.end.secs());
+    let playback = Playback::open(audio).expect("the null sink takes playback");
+    playback.play(a, Some(b));
+    let started = Instant::now();
+    let mut seen_inside = false;
+    while playback.is_playing() {
+        let p = playback.position_secs();
+        seen_inside |= p > a + 0.05 && p < b;
+        assert!(
+            started.elapsed() < Duration::from_secs_f64(b - a + 5.0),
+            "playback of {a:.2}-{b:.2} s did not end (at {p:.2} s)"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // In real time: no faster than the sound is long.
+    assert!(
+        started.elapsed().as_secs_f64() >= (b - a) * 0.8,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(seen_inside, "the cursor moved through the vocalisation");
+    assert!(
+        (playback.position_secs() - b).abs() < 0.05,
+        "stopped at its end"
+    );
+    assert!(!playback.failed());
+}

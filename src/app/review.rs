@@ -373,6 +373,14 @@ impl ReviewState {
             return command;
         }
         self.keys(&ctx);
+        if self.playback.as_ref().is_some_and(Playback::failed) {
+            // Reopened at the next Play.
+            self.playback = None;
+            self.notice = Some((
+                "The audio output was lost; Play tries it again".into(),
+                true,
+            ));
+        }
         if let Some(p) = &self.playback {
             if p.is_playing() {
                 self.cursor_secs = p.position_secs();

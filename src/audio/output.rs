@@ -45,6 +45,30 @@ pub struct PlayState {
     failed: AtomicBool,
 }
 
+impl PlayState {
+    /// Plays `[from_secs, to_secs)` of `len` samples (`None`: to the end). Any thread.
+    pub fn play(&self, from_secs: f64, to_secs: Option<f64>, len: u64) {
+        self.playing.store(false, Ordering::Release);
+        self.pos.store(pos_of(from_secs), Ordering::Release);
+        let end = to_secs.map_or(len, |t| (pos_of(t) >> FRAC_BITS).min(len));
+        self.end.store(end, Ordering::Release);
+        self.playing.store(true, Ordering::Release);
+    }
+
+    pub fn pause(&self) {
+        self.playing.store(false, Ordering::Release);
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.playing.load(Ordering::Acquire)
+    }
+
+    /// Where playback is (s on the session clock).
+    pub fn position_secs(&self) -> f64 {
+        (self.pos.load(Ordering::Acquire) >> FRAC_BITS) as f64 / f64::from(ANALYSIS_RATE_HZ)
+    }
+}
+
 /// The body of the output callback. Audio thread.
 pub struct PlaybackCallback {
     samples: Arc<[f32]>,
@@ -167,24 +191,20 @@ impl Playback {
 
     /// Plays `[from_secs, to_secs)` (`None`: to the end).
     pub fn play(&self, from_secs: f64, to_secs: Option<f64>) {
-        self.state.playing.store(false, Ordering::Release);
-        self.state.pos.store(pos_of(from_secs), Ordering::Release);
-        let end = to_secs.map_or(self.len, |t| (pos_of(t) >> FRAC_BITS).min(self.len));
-        self.state.end.store(end, Ordering::Release);
-        self.state.playing.store(true, Ordering::Release);
+        self.state.play(from_secs, to_secs, self.len);
     }
 
     pub fn pause(&self) {
-        self.state.playing.store(false, Ordering::Release);
+        self.state.pause();
     }
 
     pub fn is_playing(&self) -> bool {
-        self.state.playing.load(Ordering::Acquire)
+        self.state.is_playing()
     }
 
     /// Where playback is (s on the session clock).
     pub fn position_secs(&self) -> f64 {
-        (self.state.pos.load(Ordering::Acquire) >> FRAC_BITS) as f64 / f64::from(ANALYSIS_RATE_HZ)
+        self.state.position_secs()
     }
 
     /// Whether the device failed (unplugged) since it was opened.
@@ -208,7 +228,9 @@ where
             *config,
             move |data: &mut [T], _: &cpal::OutputCallbackInfo| cb.fill(data),
             move |err: cpal::Error| {
-                if err.kind() != cpal::ErrorKind::Xrun {
+                // Underruns and the ALSA pulse plugin's passing I/O errors do not stop
+                // playback; a vanished device does.
+                if err.kind() == cpal::ErrorKind::DeviceNotAvailable {
                     state.failed.store(true, Ordering::Relaxed);
                 }
             },
@@ -227,9 +249,7 @@ mod tests {
         let state = Arc::new(PlayState::default());
         // 48 kHz stereo: three device frames per 16 kHz sample.
         let mut cb = PlaybackCallback::new(Arc::clone(&samples), Arc::clone(&state), 48_000, 2);
-        state.pos.store(pos_of(0.01), Ordering::Release); // sample 160
-        state.end.store(170, Ordering::Release);
-        state.playing.store(true, Ordering::Release);
+        state.play(0.01, Some(170.0 / 16_000.0), 1600); // samples 160-170
         let mut out = vec![0f32; 2 * 60];
         cb.fill(&mut out);
         assert!((out[0] - 160.0 / 1600.0).abs() < 1e-6);
