@@ -114,6 +114,13 @@ pub struct LiveArgs {
     /// The participant's pseudonym, written to session.json (never a real name).
     #[arg(long, default_value = "participant")]
     pub participant: String,
+    /// An enrolment clip of the partner's voice (about 10 s alone): each vocalisation is
+    /// labelled the person's or the partner's by voice as it ends (one microphone).
+    #[arg(long, value_name = "FILE")]
+    pub partner_voice: Option<PathBuf>,
+    /// An enrolment clip of the person's voice (optional, with --partner-voice; helps).
+    #[arg(long, value_name = "FILE", requires = "partner_voice")]
+    pub user_voice: Option<PathBuf>,
     /// Lowest pitch searched for (Hz).
     #[arg(long, default_value_t = AnalysisConfig::default().f0_min_hz)]
     pub f0_min: f64,
@@ -190,6 +197,26 @@ pub fn live_input(args: &LiveArgs) -> Option<InputChoice> {
 }
 
 /// The channel route of a `live` command.
+/// The voice models of `attune live --partner-voice/--user-voice` (main thread, before the
+/// pipeline starts).
+pub fn live_voices(
+    args: &LiveArgs,
+    config: &AnalysisConfig,
+) -> anyhow::Result<Option<std::sync::Arc<crate::live::voices::VoiceModels>>> {
+    let Some(p) = &args.partner_voice else {
+        return Ok(None);
+    };
+    let partner = load_voice(p, config).context("cannot use the partner voice enrolment")?;
+    let user = args
+        .user_voice
+        .as_deref()
+        .map(|u| load_voice(u, config).context("cannot use the user voice enrolment"))
+        .transpose()?;
+    Ok(Some(std::sync::Arc::new(
+        crate::live::voices::VoiceModels { partner, user },
+    )))
+}
+
 pub fn live_route(args: &LiveArgs) -> ChannelRoute {
     args.channel.map_or(ChannelRoute::Downmix, |c| {
         ChannelRoute::Channel(usize::from(c) - 1)
@@ -226,6 +253,10 @@ fn window(args: Option<&LiveArgs>) -> anyhow::Result<ExitCode> {
             .and_then(|a| a.session_dir.clone())
             .or_else(sessions_dir),
         record_playback: false,
+        voices: match args {
+            Some(a) => live_voices(a, &AnalysisConfig::live())?,
+            None => None,
+        },
     };
     run_window(options)?;
     Ok(ExitCode::SUCCESS)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde::Serialize;
 
-use crate::cli::{live_input, live_route, LiveArgs};
+use crate::cli::{live_input, live_route, live_voices, LiveArgs};
 use crate::config::AnalysisConfig;
 use crate::live::latency::LatencySummary;
 use crate::live::{InputChoice, InputStatus, LiveMessage, LiveOptions, LivePipeline, RecordTo};
@@ -33,6 +33,9 @@ struct LiveSummary {
     dropped_writer_messages: u64,
     input_events: Vec<String>,
     recording_error: Option<String>,
+    /// Vocalisations labelled by voice as they ended (with --partner-voice).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    vocalisations_by_voice: std::collections::BTreeMap<String, u64>,
 }
 
 pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
@@ -53,6 +56,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
     };
     config.validate().context("invalid settings")?;
     let input = live_input(args).unwrap_or(InputChoice::Device { name: None });
+    let voices = live_voices(args, &config)?;
     let options = LiveOptions {
         input: input.clone(),
         route: live_route(args),
@@ -67,11 +71,13 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
             record_playback: true,
             discard_if_empty: false,
         }),
+        voices,
     };
     let pipeline = LivePipeline::start(options, None)?;
     let deadline = Instant::now() + Duration::from_secs_f64(duration);
     let mut input_events = Vec::new();
     let mut recording_error = None;
+    let mut by_voice: std::collections::BTreeMap<String, u64> = Default::default();
     while Instant::now() < deadline {
         match pipeline.messages().recv_timeout(Duration::from_millis(50)) {
             Ok(LiveMessage::Status { time, status }) => {
@@ -82,6 +88,9 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
             Ok(LiveMessage::RecordingError(e)) => {
                 eprintln!("attune: {e}");
                 recording_error = Some(e);
+            }
+            Ok(LiveMessage::Speaker { speaker, .. }) => {
+                *by_voice.entry(speaker.as_str().to_string()).or_insert(0) += 1;
             }
             Ok(LiveMessage::Event { .. }) | Err(_) => {}
         }
@@ -109,6 +118,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         dropped_writer_messages: report.writer_dropped,
         input_events,
         recording_error: recording_error.clone(),
+        vocalisations_by_voice: by_voice,
     };
     let path: PathBuf = dir.join("live.summary.json");
     if let Err(e) = write_json(&path, &summary) {

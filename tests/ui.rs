@@ -25,6 +25,7 @@ fn options(dir: &std::path::Path, input: Option<InputChoice>) -> AppOptions {
         route: ChannelRoute::Downmix,
         sessions_dir: None,
         record_playback: false,
+        voices: None,
     }
 }
 

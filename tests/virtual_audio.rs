@@ -208,6 +208,7 @@ fn the_window_shows_a_lost_device_calmly_and_reconnects() {
         route: ChannelRoute::Downmix,
         sessions_dir: Some(sessions.clone()),
         record_playback: false,
+        voices: None,
     };
     let mut h: Harness<'static, AttuneApp> = Harness::builder()
         .with_size([1180.0, 720.0])

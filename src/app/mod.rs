@@ -103,6 +103,8 @@ pub struct AppOptions {
     pub sessions_dir: Option<PathBuf>,
     /// Also record the demo or a played file (tests; normally only microphones are recorded).
     pub record_playback: bool,
+    /// Voice enrolment: the partner's vocalisations are told from the person's by voice.
+    pub voices: Option<Arc<crate::live::voices::VoiceModels>>,
 }
 
 /// Input devices, listed on a helper thread (ALSA probing can take a second).
@@ -239,6 +241,7 @@ impl AttuneApp {
             loop_playback: true,
             playback_speed: 1.0,
             record,
+            voices: self.options.voices.clone(),
         };
         let ctx = self.ctx.clone();
         let waker = Arc::new(move || ctx.request_repaint_after(WAKE_DELAY));
@@ -612,7 +615,9 @@ impl AttuneApp {
                     ui.label(RichText::new(n).size(15.0).color(pal.muted));
                 }
                 live_view::turn_cue_ui(ui, cue, &pal);
-                let voices = if self.model.push_to_talk_used {
+                let voices = if self.options.voices.is_some() {
+                    "Voices are told apart by your enrolment; hold Space while you answer to be sure"
+                } else if self.model.push_to_talk_used {
                     "Your sounds are those made while you hold Space"
                 } else {
                     "Voices are not told apart yet: every voice counts. Hold Space while you answer"

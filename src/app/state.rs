@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
+use crate::analysis::speaker::Speaker;
 use crate::events::{Event, Vocalisation};
 use crate::live::latency::{LatencyStats, LatencySummary};
 use crate::live::{InputStatus, LiveMessage, LATENCY_WARM_UP_SECS};
@@ -157,6 +158,10 @@ pub struct LiveModel {
     /// When the partner pressed the push-to-talk key (session s), while it is held.
     pub partner_key_since: Option<f64>,
     held: VecDeque<(f64, f64)>,
+    /// The voice attribution of the vocalisation about to end (start, end, speaker).
+    voice_label: Option<(SampleTime, SampleTime, Speaker)>,
+    /// Whether vocalisations are told apart by voice in this session.
+    pub voices_used: bool,
     /// Markers logged in this session (session s, code), the latest `MARKERS_KEPT`.
     pub markers: VecDeque<(f64, String)>,
     /// Whether push-to-talk was used in this session (then unlabelled sounds are the person's).
@@ -210,6 +215,15 @@ impl LiveModel {
                 self.input.status = Some(status);
             }
             LiveMessage::RecordingError(e) => self.recording_error = Some(e),
+            LiveMessage::Speaker {
+                start,
+                end,
+                speaker,
+                ..
+            } => {
+                self.voices_used = true;
+                self.voice_label = Some((start, end, speaker));
+            }
         }
     }
 
@@ -317,9 +331,15 @@ impl LiveModel {
             .chain(open)
             .map(|(s, e)| (e.min(b) - s.max(a)).max(0.0))
             .sum();
+        let by_voice = self
+            .voice_label
+            .filter(|(s, e, _)| *s == v.start && *e == v.end)
+            .map(|(_, _, who)| who);
         if held >= 0.5 * (b - a) {
             Who::Partner
-        } else if self.push_to_talk_used {
+        } else if by_voice == Some(Speaker::Partner) {
+            Who::Partner
+        } else if by_voice == Some(Speaker::User) || self.push_to_talk_used {
             Who::Person
         } else {
             Who::Unknown

@@ -13,6 +13,7 @@
 
 pub mod latency;
 mod pipeline;
+pub mod voices;
 
 pub use pipeline::{
     InputChoice, LiveError, LiveMessage, LiveOptions, LivePipeline, LiveReport, PipelineStats,

@@ -12,7 +12,9 @@ use ringbuf::traits::Consumer;
 use thiserror::Error;
 
 use super::latency::{LatencyStats, LatencySummary};
+use super::voices::{LiveVoices, VoiceModels};
 use super::InputStatus;
+use crate::analysis::speaker::Speaker;
 use crate::analysis::{AnalyzeError, Analyzer};
 use crate::audio::capture::{CaptureStamp, ChannelRoute, SourceOutput};
 use crate::audio::device::{find_input, open_input};
@@ -82,6 +84,8 @@ pub struct LiveOptions {
     /// How fast a recording is played (1 = real time).
     pub playback_speed: f64,
     pub record: Option<RecordTo>,
+    /// Tell the partner's vocalisations from the person's by voice (one microphone).
+    pub voices: Option<Arc<VoiceModels>>,
 }
 
 /// What the window receives.
@@ -97,6 +101,15 @@ pub enum LiveMessage {
     Status {
         time: SampleTime,
         status: InputStatus,
+    },
+    /// Who made the vocalisation `[start, end)`, by voice; sent just before its
+    /// `Event::Vocalisation`.
+    Speaker {
+        start: SampleTime,
+        end: SampleTime,
+        speaker: Speaker,
+        /// How sure (the log-likelihood margin).
+        margin: f32,
     },
     /// The recording stopped (full disk, failing write); what was written is kept.
     RecordingError(String),
@@ -239,6 +252,8 @@ impl LivePipeline {
             writer_gap: 0,
             batches_since_publish: 0,
             record_playback: options.record.as_ref().is_some_and(|r| r.record_playback),
+            voice_models: options.voices.clone(),
+            voices: None,
         };
         let analysis_stop = Arc::clone(&stop);
         let analysis_handle = std::thread::Builder::new()
@@ -550,6 +565,9 @@ struct AnalysisLoop {
     writer_gap: u64,
     batches_since_publish: u32,
     record_playback: bool,
+    voice_models: Option<Arc<VoiceModels>>,
+    /// Voice attribution for the current Analyzer's stream.
+    voices: Option<LiveVoices>,
 }
 
 impl AnalysisLoop {
@@ -649,7 +667,12 @@ impl AnalysisLoop {
         let rate = src.output.rate_hz;
         if self.analyzer.is_none() {
             match Analyzer::new(&self.config, rate) {
-                Ok(a) => self.analyzer = Some((a, rate)),
+                Ok(a) => {
+                    self.analyzer = Some((a, rate));
+                    self.voices = self.voice_models.as_ref().and_then(|m| {
+                        LiveVoices::new(Arc::clone(m), rate, SampleTime(self.time_offset))
+                    });
+                }
                 Err(e) => {
                     let status = InputStatus::Waiting {
                         wanted: src.output.name.clone(),
@@ -675,6 +698,9 @@ impl AnalysisLoop {
         if let Some((analyzer, _)) = &mut self.analyzer {
             analyzer.process(&self.block[..n], &mut self.events);
         }
+        if let Some(v) = &mut self.voices {
+            v.push_samples(&self.block[..n]);
+        }
         self.analyzer_frames += n as u64;
         self.deliver_events();
         let drops = src_drops(self.source.as_ref());
@@ -688,6 +714,7 @@ impl AnalysisLoop {
             analyzer.finish(&mut self.events);
             self.deliver_events();
         }
+        self.voices = None;
     }
 
     /// Sends this batch of events on, stamped on the session clock and with their latency.
@@ -708,6 +735,20 @@ impl AnalysisLoop {
                 visible |= p.f0_hz.is_some();
             } else {
                 visible = true;
+            }
+            if let Some(seg) = self.voices.as_mut().and_then(|v| v.push_event(&event)) {
+                if self.recording_source() {
+                    self.send_to_writer(WriterMsg::Segment {
+                        vocalisation: seg.vocalisation,
+                        speaker: seg.speaker,
+                    });
+                }
+                self.send_to_ui(LiveMessage::Speaker {
+                    start: seg.vocalisation.start,
+                    end: seg.vocalisation.end,
+                    speaker: seg.speaker,
+                    margin: seg.margin,
+                });
             }
             if self.recording_source() {
                 self.send_to_writer(WriterMsg::Event(event));

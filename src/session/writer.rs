@@ -46,6 +46,12 @@ pub enum WriterMsg {
     },
     /// A practitioner's line: a marker, the push-to-talk key, the wrap-up.
     Log(LogLine),
+    /// Who made a vocalisation (live voice attribution); sent just before its event, and
+    /// then written to `session.segments.csv` in place of the unattributed row.
+    Segment {
+        vocalisation: crate::events::Vocalisation,
+        speaker: crate::analysis::speaker::Speaker,
+    },
     /// The pipeline could not keep up and dropped this many messages to the writer.
     Gap {
         time: SampleTime,
@@ -215,6 +221,16 @@ impl Recorder {
         Ok(())
     }
 
+    fn segment(&mut self, v: &crate::events::Vocalisation, speaker: &str) -> io::Result<()> {
+        match &mut self.analysis {
+            Some(a) => {
+                a.defer_segments();
+                a.write_segment(v, speaker)
+            }
+            None => Ok(()),
+        }
+    }
+
     fn log(&mut self, line: &LogLine) -> io::Result<()> {
         serde_json::to_writer(&mut self.events, line).map_err(io::Error::other)?;
         self.events.write_all(b"\n")?;
@@ -325,6 +341,10 @@ pub fn run_writer(
             Some(WriterMsg::Event(e)) => rec.event(e),
             Some(WriterMsg::Status { time, status }) => rec.status(*time, status),
             Some(WriterMsg::Log(line)) => rec.log(line),
+            Some(WriterMsg::Segment {
+                vocalisation,
+                speaker,
+            }) => rec.segment(vocalisation, speaker.as_str()),
             Some(WriterMsg::Gap {
                 time,
                 dropped_messages,
