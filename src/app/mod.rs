@@ -136,6 +136,14 @@ impl AttuneApp {
         };
         app.apply_look();
         app.start_pipeline();
+        // Sessions interrupted earlier (killed, power loss) are repaired, and the window says so.
+        let recovered = (app.options.sessions_dir.as_deref())
+            .map(crate::session::recovery::recover_interrupted)
+            .unwrap_or_default();
+        if !recovered.is_empty() {
+            let notices = app.model.recording_error.iter().cloned().chain(recovered);
+            app.model.recording_error = Some(notices.collect::<Vec<_>>().join("\n"));
+        }
         app
     }
 
@@ -173,6 +181,7 @@ impl AttuneApp {
                     partner: "partner".into(),
                     record_playback: false,
                     discard_if_empty: true,
+                    max_part_bytes: crate::session::writer::DEFAULT_MAX_PART_BYTES,
                 })
             }
             _ => None,

@@ -1,5 +1,7 @@
-//! Sessions: the offline analysis of a two-party recording (who vocalises, turns, mirroring)
-//! and the writer thread that records a live session into its folder.
+//! Sessions: the offline analysis of a two-party recording (who vocalises, turns, mirroring),
+//! the writer thread that records a live session into its folder, and the recovery of a
+//! session whose recording was interrupted.
 
 pub mod analysis;
+pub mod recovery;
 pub mod writer;
