@@ -486,3 +486,29 @@ fn recover_interrupted_repairs_a_session_and_says_so_in_plain_words() {
     .unwrap();
     assert!(attune::session::recovery::find_interrupted(tmp.path()).is_empty());
 }
+
+#[test]
+fn the_window_repairs_an_interrupted_session_when_it_opens_and_says_so() {
+    use egui_kittest::kittest::Queryable;
+    let tmp = tempfile::tempdir().unwrap();
+    let sessions = tmp.path().join("sessions");
+    let dir = sessions.join("20260101-000000-P09");
+    interrupted_session(&dir);
+    let options = attune::app::AppOptions {
+        store: attune::app::settings::SettingsStore::in_dir(tmp.path()),
+        input: Some(attune::live::InputChoice::Demo),
+        route: attune::audio::capture::ChannelRoute::Downmix,
+        sessions_dir: Some(sessions.clone()),
+    };
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1180.0, 720.0])
+        .build_eframe(move |cc| attune::app::AttuneApp::new(&cc.egui_ctx, options));
+    h.step();
+    let said = format!("Recovered the interrupted session {}", dir.display());
+    assert!(
+        h.query_all_by_label_contains(&said).next().is_some(),
+        "no notice: {said}"
+    );
+    assert!(!dir.join("RECORDING").exists());
+    assert!(dir.join("session.summary.json").is_file());
+}

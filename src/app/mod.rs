@@ -137,13 +137,12 @@ impl AttuneApp {
         app.apply_look();
         app.start_pipeline();
         // Sessions interrupted earlier (killed, power loss) are repaired, and the window says so.
-        let recovered = (app.options.sessions_dir.as_deref())
-            .map(crate::session::recovery::recover_interrupted)
-            .unwrap_or_default();
-        if !recovered.is_empty() {
-            let notices = app.model.recording_error.iter().cloned().chain(recovered);
-            app.model.recording_error = Some(notices.collect::<Vec<_>>().join("\n"));
-        }
+        use crate::session::recovery::{recover_interrupted, sentence};
+        let recovered = app.options.sessions_dir.as_deref().map(recover_interrupted);
+        let notices: Vec<String> = (app.model.recording_error.take().into_iter())
+            .chain(recovered.unwrap_or_default().iter().map(|n| sentence(n)))
+            .collect();
+        app.model.recording_error = (!notices.is_empty()).then(|| notices.join("\n"));
         app
     }
 

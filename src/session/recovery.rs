@@ -269,6 +269,14 @@ pub fn recover_interrupted(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A notice as a sentence on its own: its first letter capitalised. Any thread.
+pub fn sentence(notice: &str) -> String {
+    let mut chars = notice.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// `M:SS`, or `H:MM:SS` from an hour on.
 pub fn clock(secs: f64) -> String {
     let total = secs.max(0.0).round() as u64;
@@ -788,7 +796,7 @@ mod tests {
         .unwrap();
         let plan = plan_events(&path).unwrap();
         assert_eq!(plan.kept, 2);
-        assert_eq!(plan.dropped_bytes, 12);
+        assert_eq!(plan.dropped_bytes, 14);
         assert!(!plan.rewrite);
         assert_eq!(plan.last_t_s, Some(0.2));
         apply_events(&path, &plan).unwrap();
