@@ -65,6 +65,10 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let dir = match (&args.session_dir, &sessions) {
+        (Some(d), _) if d.join("session.json").exists() => bail!(
+            "{} already holds a recorded session; give a new folder (or no --session-dir: a new one is made under the sessions folder)",
+            d.display()
+        ),
         (Some(d), _) => d.clone(),
         (None, Some(base)) => new_session_dir(base, &args.participant),
         (None, None) => bail!("no data folder to record into: give --session-dir DIR"),

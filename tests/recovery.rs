@@ -512,3 +512,51 @@ fn the_window_repairs_an_interrupted_session_when_it_opens_and_says_so() {
     assert!(!dir.join("RECORDING").exists());
     assert!(dir.join("session.summary.json").is_file());
 }
+
+#[test]
+fn a_session_killed_as_it_starts_is_recovered_too_and_a_recorded_folder_is_never_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("early");
+    let mut child = spawn_recording(&["--session-dir", dir.to_str().unwrap()], tmp.path());
+    // Killed the moment the folder is there: maybe before any audio reached the disk.
+    wait_until(30.0, "the RECORDING marker", || {
+        dir.join("RECORDING").exists()
+    });
+    child.kill();
+    let out = attune().arg("recover").arg(&dir).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("recovered"), "{stdout}");
+    assert!(!dir.join("RECORDING").exists());
+    if dir.join("audio.wav").exists() {
+        wav_secs(&dir.join("audio.wav"));
+    }
+    assert_eq!(events(&dir).last().unwrap()["type"], "recovered");
+    assert!(dir.join("session.summary.json").is_file());
+
+    // Recording into that folder again would overwrite it: refused.
+    let out = attune()
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--duration",
+            "1",
+            "--session-dir",
+        ])
+        .arg(&dir)
+        .env("ATTUNE_DATA_DIR", tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("already holds a recorded session"),
+        "{stderr}"
+    );
+    assert_eq!(events(&dir).last().unwrap()["type"], "recovered");
+}
