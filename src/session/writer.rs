@@ -155,7 +155,7 @@ pub fn new_session_dir(base: &Path, participant: &str) -> PathBuf {
     dir
 }
 
-/// Keeps a pseudonym usable as part of a folder name.
+/// Keeps a pseudonym usable as part of a folder name. Any thread.
 pub fn folder_safe(name: &str) -> String {
     let s: String = name
         .chars()
