@@ -44,6 +44,9 @@ pub enum Command {
     /// Review a recorded session (a session folder) or any audio file: timeline, playback,
     /// corrections, markers, exports.
     Review(ReviewArgs),
+    /// Repair sessions whose recording was interrupted (killed, power loss): the sessions
+    /// folders or session folders given, by default the sessions under the data folder.
+    Recover(RecoverArgs),
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +85,12 @@ pub struct SpeakerArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// Session folders, or folders holding sessions (default: the sessions folder).
+    pub dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct LiveArgs {
     /// No window: record and analyse for --duration seconds into --session-dir.
     #[arg(long)]
@@ -89,9 +98,13 @@ pub struct LiveArgs {
     /// How long a headless run records (s).
     #[arg(long, requires = "headless")]
     pub duration: Option<f64>,
-    /// The session folder (headless: required; the window records under the data folder).
+    /// The session folder (default: a new folder DATE-PSEUDONYM under the sessions folder of
+    /// the data folder).
     #[arg(long)]
     pub session_dir: Option<PathBuf>,
+    /// Headless: close a WAV part and begin the next before it passes this many bytes (tests).
+    #[arg(long, hide = true, requires = "headless", default_value_t = crate::session::writer::DEFAULT_MAX_PART_BYTES)]
+    pub wav_part_bytes: u64,
     /// Input device by name (see `attune devices`); default: the system's default input.
     #[arg(long, conflicts_with_all = ["demo", "play"])]
     pub device: Option<String>,
@@ -172,6 +185,7 @@ pub fn run() -> ExitCode {
         Some(Command::Live(args)) => window(Some(&args)),
         Some(Command::Devices) => devices(),
         Some(Command::Review(args)) => review(&args),
+        Some(Command::Recover(args)) => recover(&args),
         None => window(None),
     };
     match result {
@@ -260,6 +274,85 @@ fn window(args: Option<&LiveArgs>) -> anyhow::Result<ExitCode> {
     };
     run_window(options)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `attune recover [DIR]...`: repairs the interrupted sessions in each folder, one line per
+/// session; exit code 1 when a repair failed or a folder holds no session. Main thread.
+fn recover(args: &RecoverArgs) -> anyhow::Result<ExitCode> {
+    use crate::session::recovery::{self, find_interrupted, is_session_dir, read_marker};
+    let defaulted = args.dirs.is_empty();
+    let dirs = if defaulted {
+        vec![sessions_dir().context("no data folder: give the session folder")?]
+    } else {
+        args.dirs.clone()
+    };
+    let mut failed = false;
+    for dir in &dirs {
+        if !dir.is_dir() {
+            if defaulted {
+                println!("no sessions in {} yet", dir.display());
+            } else {
+                eprintln!("attune: {}: no such folder", dir.display());
+                failed = true;
+            }
+            continue;
+        }
+        let found = find_interrupted(dir);
+        if found.is_empty() {
+            if is_session_dir(dir) {
+                match read_marker(dir).flatten() {
+                    Some(m) => println!(
+                        "{}: being recorded (process {}); left alone",
+                        dir.display(),
+                        m.pid
+                    ),
+                    None => println!("{}: complete, nothing to recover", dir.display()),
+                }
+            } else if defaulted || holds_sessions(dir) {
+                println!("no interrupted sessions in {}", dir.display());
+            } else {
+                eprintln!(
+                    "attune: {} is not a session folder (no session.json or RECORDING) and holds none",
+                    dir.display()
+                );
+                failed = true;
+            }
+            continue;
+        }
+        for session in found {
+            match recovery::repair(&session) {
+                Ok(r) => println!(
+                    "recovered {}: {} of audio in {} part(s), {} events kept, {} bytes dropped",
+                    session.display(),
+                    recovery::clock(r.audio_secs),
+                    r.audio_parts,
+                    r.events_kept,
+                    r.bytes_dropped
+                ),
+                Err(e) => {
+                    eprintln!(
+                        "attune: cannot recover {}: {e}; it is left as it was",
+                        session.display()
+                    );
+                    failed = true;
+                }
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Whether a sub-folder of `dir` is a session folder.
+fn holds_sessions(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| crate::session::recovery::is_session_dir(&e.path()))
+    })
 }
 
 fn devices() -> anyhow::Result<ExitCode> {
@@ -491,41 +584,109 @@ pub fn analyze_file(
     config: &AnalysisConfig,
     channel: ChannelSelect,
 ) -> Result<Summary, FileError> {
-    let mut decoder = Decoder::open(path, channel)?;
+    analyze_files_in_order(&[path.to_path_buf()], name, out_dir, config, channel)
+}
+
+/// Decodes, analyses and writes recordings that follow one another (the WAV parts of a live
+/// session) as one input: one Analyzer across parts of the same rate, a new one, its events
+/// continuing the clock, where the rate changes (as the live pipeline does). Runs on the
+/// calling thread (an `analyze-N` worker, or the thread repairing a session).
+pub fn analyze_files_in_order(
+    paths: &[PathBuf],
+    name: &str,
+    out_dir: &Path,
+    config: &AnalysisConfig,
+    channel: ChannelSelect,
+) -> Result<Summary, FileError> {
+    let Some(first) = paths.first() else {
+        return Err(FileError::Write(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "no recordings to analyse",
+        )));
+    };
+    let mut decoder = Decoder::open(first, channel)?;
     let mut info = decoder.info().clone();
-    let mut analyzer = Analyzer::new(config, info.sample_rate_hz)?;
     let mut writer = AnalysisWriter::create(out_dir, name, config)?;
-    let mut events = Vec::with_capacity(4096);
-    let outcome: Result<(), FileError> = (|| {
-        while let Some(block) = decoder.next_block()? {
-            analyzer.process(block, &mut events);
-            writer.write_events(&events)?;
-            events.clear();
+    let outcome = analyze_decoders(&mut decoder, &paths[1..], &mut writer, config, channel);
+    let (secs, non_finite, skipped) = match outcome {
+        Ok(counts) => counts,
+        Err(e) => {
+            writer.discard();
+            return Err(e);
         }
-        analyzer.finish(&mut events);
-        writer.write_events(&events)?;
-        Ok(())
-    })();
-    if let Err(e) = outcome {
-        writer.discard();
-        return Err(e);
-    }
+    };
     // The duration actually decoded, not what the header claimed.
-    info.duration_secs = Some(decoder.samples_read() as f64 / f64::from(info.sample_rate_hz));
+    info.duration_secs = Some(secs);
     let input = InputDescription {
-        path: path.display().to_string(),
+        path: paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + "),
         audio: info,
         channel: match channel {
             ChannelSelect::Downmix => "downmix".into(),
             ChannelSelect::Channel(c) => (c + 1).to_string(),
         },
     };
-    Ok(writer.finish(
-        input,
-        config,
-        analyzer.non_finite_samples(),
-        decoder.skipped_packets(),
-    )?)
+    Ok(writer.finish(input, config, non_finite, skipped)?)
+}
+
+/// Runs the Analyzer over `decoder` and then over each of `rest`; returns the seconds decoded,
+/// the non-finite samples replaced and the packets skipped.
+fn analyze_decoders(
+    decoder: &mut Decoder,
+    rest: &[PathBuf],
+    writer: &mut AnalysisWriter,
+    config: &AnalysisConfig,
+    channel: ChannelSelect,
+) -> Result<(f64, u64, u64), FileError> {
+    let mut rate_hz = decoder.info().sample_rate_hz;
+    let mut analyzer = Analyzer::new(config, rate_hz)?;
+    let mut events = Vec::with_capacity(4096);
+    // Where the current Analyzer's clock starts on the session clock, and what it was fed.
+    let mut offset_samples = 0u64;
+    let mut analyzer_frames = 0u64;
+    let (mut secs, mut non_finite, mut skipped) = (0.0, 0u64, 0u64);
+    let mut write = |events: &mut Vec<crate::events::Event>, offset: u64| {
+        if offset > 0 {
+            for e in events.iter_mut() {
+                *e = e.shifted(offset);
+            }
+        }
+        let r = writer.write_events(events);
+        events.clear();
+        r
+    };
+    let mut next = 0;
+    loop {
+        while let Some(block) = decoder.next_block()? {
+            analyzer_frames += block.len() as u64;
+            analyzer.process(block, &mut events);
+            write(&mut events, offset_samples)?;
+        }
+        skipped += decoder.skipped_packets();
+        secs += decoder.samples_read() as f64 / f64::from(rate_hz);
+        let Some(path) = rest.get(next) else { break };
+        next += 1;
+        *decoder = Decoder::open(path, channel)?;
+        let r = decoder.info().sample_rate_hz;
+        if r != rate_hz {
+            // Another rate: the session clock goes on with a new Analyzer.
+            analyzer.finish(&mut events);
+            write(&mut events, offset_samples)?;
+            non_finite += analyzer.non_finite_samples();
+            offset_samples +=
+                analyzer_frames * u64::from(crate::config::ANALYSIS_RATE_HZ) / u64::from(rate_hz);
+            analyzer = Analyzer::new(config, r)?;
+            rate_hz = r;
+            analyzer_frames = 0;
+        }
+    }
+    analyzer.finish(&mut events);
+    write(&mut events, offset_samples)?;
+    non_finite += analyzer.non_finite_samples();
+    Ok((secs, non_finite, skipped))
 }
 
 /// Analyses one recording as a session: attributes the vocalisations, finds the turns and

@@ -1,19 +1,22 @@
-//! `attune live --headless`: the live pipeline without a window. It records the session into
-//! `--session-dir` (audio, events, the analysis files of `attune analyze`) and writes
-//! `live.summary.json` with what the run measured (latency, drops). Main thread.
+//! `attune live --headless`: the live pipeline without a window. It first repairs any session
+//! whose recording was interrupted (in the sessions folder, and beside `--session-dir`), then
+//! records the session into `--session-dir` or a new folder under the sessions folder (audio,
+//! events, the analysis files of `attune analyze`) and writes `live.summary.json` with what the
+//! run measured (latency, drops). Main thread.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use serde::Serialize;
 
-use crate::cli::{live_input, live_route, live_voices, LiveArgs};
+use crate::cli::{live_input, live_route, live_voices, sessions_dir, LiveArgs};
 use crate::config::AnalysisConfig;
 use crate::live::latency::LatencySummary;
 use crate::live::{InputChoice, InputStatus, LiveMessage, LiveOptions, LivePipeline, RecordTo};
-use crate::session::writer::write_json;
+use crate::session::recovery::recover_interrupted;
+use crate::session::writer::{new_session_dir, write_json};
 
 /// `DIR/live.summary.json`.
 #[derive(Debug, Serialize)]
@@ -46,8 +49,32 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
     if !(args.speed.is_finite() && (0.1..=1000.0).contains(&args.speed)) {
         bail!("--speed must lie within 0.1-1000");
     }
-    let Some(dir) = args.session_dir.clone() else {
-        bail!("--headless needs --session-dir DIR");
+    // Interrupted sessions are repaired before a new one starts.
+    let sessions = sessions_dir();
+    let mut roots: Vec<PathBuf> = sessions.iter().cloned().collect();
+    if let Some(parent) = args.session_dir.as_deref().and_then(|d| d.parent()) {
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        if sessions.as_deref() != Some(parent) {
+            roots.push(parent.to_path_buf());
+        }
+    }
+    for root in &roots {
+        for notice in recover_interrupted(root) {
+            eprintln!("attune: {notice}");
+        }
+    }
+    let dir = match (&args.session_dir, &sessions) {
+        (Some(d), _) if d.join("session.json").exists() => bail!(
+            "{} already holds a recorded session; give a new folder (or no --session-dir: a new one is made under the sessions folder)",
+            d.display()
+        ),
+        (Some(d), _) => d.clone(),
+        (None, Some(base)) => new_session_dir(base, &args.participant),
+        (None, None) => bail!("no data folder to record into: give --session-dir DIR"),
     };
     let config = AnalysisConfig {
         f0_min_hz: args.f0_min,
@@ -70,6 +97,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
             partner: "partner".into(),
             record_playback: true,
             discard_if_empty: false,
+            max_part_bytes: args.wav_part_bytes,
         }),
         voices,
     };

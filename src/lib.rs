@@ -23,8 +23,8 @@
 //! - [`dsp`]: pure signal processing (resampling, pitch, onsets, noise floor).
 //! - [`analysis`]: the Analyzer and what it derives (vocalisations, rhythm, statistics).
 //! - [`output`]: the files `attune analyze` writes.
-//! - [`session`]: offline session analysis (speakers, turns, mirroring) and the live session
-//!   writer.
+//! - [`session`]: offline session analysis (speakers, turns, mirroring), the live session
+//!   writer, and the recovery of sessions whose recording was interrupted.
 //! - [`live`]: the live pipeline (capture, analysis thread, session writer).
 //! - [`app`]: the companion window; [`headless`]: `attune live --headless`.
 //! - [`cli`]: the command-line entry points.

@@ -45,6 +45,9 @@ fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
     let secs = wav.duration() as f64 / f64::from(wav.spec().sample_rate);
     assert!((10.0..=11.5).contains(&secs), "{secs} s recorded");
 
+    // Finished cleanly: the marker of a recording in progress is gone.
+    assert!(!dir.join("RECORDING").exists());
+
     // The metadata names the pseudonym, the input and the settings.
     let meta = json(&dir.join("session.json"));
     assert_eq!(meta["participant"], "P07");
@@ -194,7 +197,8 @@ fn a_full_disk_stops_the_recording_and_keeps_what_was_written() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    // The audio written before the failure is a valid WAV.
+    // The audio written before the failure is a valid WAV, final: nothing to recover.
     let wav = hound::WavReader::open(dir.join("audio.wav")).unwrap();
     assert!(wav.duration() > 0);
+    assert!(!dir.join("RECORDING").exists());
 }

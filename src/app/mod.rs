@@ -189,6 +189,13 @@ impl AttuneApp {
         };
         app.apply_look();
         app.start_pipeline();
+        // Sessions interrupted earlier (killed, power loss) are repaired, and the window says so.
+        use crate::session::recovery::{recover_interrupted, sentence};
+        let recovered = app.options.sessions_dir.as_deref().map(recover_interrupted);
+        let notices: Vec<String> = (app.model.recording_error.take().into_iter())
+            .chain(recovered.unwrap_or_default().iter().map(|n| sentence(n)))
+            .collect();
+        app.model.recording_error = (!notices.is_empty()).then(|| notices.join("\n"));
         app
     }
 
@@ -228,6 +235,7 @@ impl AttuneApp {
                     partner: "partner".into(),
                     record_playback: self.options.record_playback,
                     discard_if_empty: true,
+                    max_part_bytes: crate::session::writer::DEFAULT_MAX_PART_BYTES,
                 })
             }
             _ => None,

@@ -69,6 +69,9 @@ pub struct RecordTo {
     pub record_playback: bool,
     /// Leave no folder behind when nothing was recorded (the window on the demo).
     pub discard_if_empty: bool,
+    /// A WAV part is closed and the next begun before it would pass this many bytes
+    /// ([`writer::DEFAULT_MAX_PART_BYTES`], 2 GiB).
+    pub max_part_bytes: u64,
 }
 
 /// Everything the pipeline needs to start.
@@ -217,15 +220,18 @@ impl LivePipeline {
                 }
             })?;
             let (tx, rx) = bounded(WRITER_QUEUE);
-            let dir = rec.dir.clone();
-            let config = options.config.clone();
-            let input = info.input.clone();
+            let writer_options = writer::WriterOptions {
+                dir: rec.dir.clone(),
+                input_name: info.input.clone(),
+                config: options.config.clone(),
+                discard_if_empty: rec.discard_if_empty,
+                max_part_bytes: rec.max_part_bytes,
+            };
             let err_tx = ui_tx.clone();
-            let discard_if_empty = rec.discard_if_empty;
             let handle = std::thread::Builder::new()
                 .name("session-writer".into())
                 .spawn(move || {
-                    writer::run_writer(dir, input, config, rx, discard_if_empty, |msg| {
+                    writer::run_writer(writer_options, rx, |msg| {
                         let _ = err_tx.try_send(LiveMessage::RecordingError(msg));
                     })
                 })

@@ -1,14 +1,21 @@
 //! The "session-writer" thread: records a live session as it happens into its own folder.
 //!
 //! ```text
+//! DIR/RECORDING           present while the session is being recorded (the pid and the
+//!                         start): a folder that still holds it after its process is gone
+//!                         was interrupted, and `session::recovery` repairs it
 //! DIR/audio.wav           the audio as captured (mono, 16-bit PCM at the device rate); its
-//!                         header is rewritten every second so the file is always valid
+//!                         header is rewritten every second so the file is always valid; a new
+//!                         part (audio.part2.wav, ...) starts when the rate changes or before a
+//!                         part would pass `max_part_bytes` (2 GiB: sessions of any length)
 //! DIR/events.jsonl        one JSON object per line: every analysis event, device status and
 //!                         gap, flushed every second
 //! DIR/session.json        participant pseudonym, date, device, settings, app version; at the
 //!                         end also the session's live statistics (latency, drops)
 //! DIR/session.*.csv, session.summary.json   the same analysis files `attune analyze` writes
 //! ```
+//! Every second the WAV header is rewritten and the audio and the event log are flushed and
+//! `sync_data`ed, so a killed process or a power loss loses about one second at most.
 //! A failing write (a full disk) stops the recording cleanly: what was written stays, the error
 //! is reported once, and the rest of the pipeline carries on.
 
@@ -26,10 +33,22 @@ use crate::events::Event;
 use crate::live::InputStatus;
 use crate::output::{create_private, AnalysisWriter, InputDescription};
 use crate::session::log::LogLine;
+use crate::session::recovery;
 use crate::time::SampleTime;
 
-/// How often the WAV header and the event log are flushed to disk.
+/// How often the WAV header and the event log are flushed to disk (and synced).
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// A WAV part is closed and the next begun before it would grow past this (2 GiB; a RIFF
+/// file cannot pass 4 GiB).
+pub const DEFAULT_MAX_PART_BYTES: u64 = 2 << 30;
+/// The smallest part size accepted (tests force rollover with tiny parts).
+pub const MIN_PART_BYTES: u64 = 1024;
+/// The largest part size accepted: the RIFF size fields are 32 bits.
+pub const MAX_PART_BYTES: u64 = u32::MAX as u64 - 1024;
+/// The header hound writes for mono 16-bit PCM (RIFF, fmt, data chunk headers).
+const WAV_HEADER_BYTES: u64 = 44;
+/// Bytes per mono 16-bit frame.
+const FRAME_BYTES: u64 = 2;
 
 /// What the writer is told, in session order.
 #[derive(Debug)]
@@ -109,16 +128,67 @@ struct GapLine {
     dropped_messages: u64,
 }
 
-/// Creates the session folder (owner-only) and writes `session.json`. Called before the
-/// thread starts so that a bad folder is reported at once.
+/// Creates the session folder (owner-only, as are the folders it creates above it), writes
+/// `session.json` and then the `RECORDING` marker. Called on the thread that starts the
+/// pipeline, before the writer thread starts, so that a bad folder is reported at once.
 pub fn create_session_dir(dir: &Path, info: &SessionInfo) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    write_json(&dir.join("session.json"), info)
+    #[cfg(not(unix))]
+    builder.create(dir)?;
+    write_json(&dir.join("session.json"), info)?;
+    recovery::write_marker(dir, &info.started_utc)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// A new session folder name under `base`: `YYYYMMDD-HHMMSS-PSEUDONYM` (UTC), numbered
+/// (`-2`, `-3`...) when that folder exists already. Any thread.
+pub fn new_session_dir(base: &Path, participant: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let who = folder_safe(participant);
+    let first = base.join(format!("{stamp}-{who}"));
+    let mut dir = first.clone();
+    let mut n = 2;
+    while dir.exists() {
+        dir = PathBuf::from(format!("{}-{n}", first.display()));
+        n += 1;
+    }
+    dir
+}
+
+/// Keeps a pseudonym usable as part of a folder name. Any thread.
+pub fn folder_safe(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    if s.is_empty() {
+        "participant".into()
+    } else {
+        s
+    }
+}
+
+/// Makes the folder's entries (new files, renames, removals) durable; best effort.
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Writes `value` as pretty JSON to `path` atomically (temporary name, then rename).
@@ -132,10 +202,21 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The WAV part being written.
+struct WavPart {
+    writer: hound::WavWriter<BufWriter<File>>,
+    /// A second handle on the same file, to `sync_data` it (hound owns the first).
+    file: File,
+    rate_hz: u32,
+    /// Audio bytes in this part (after its header).
+    data_bytes: u64,
+}
+
 struct Recorder {
     dir: PathBuf,
-    wav: Option<(hound::WavWriter<BufWriter<File>>, u32)>,
+    wav: Option<WavPart>,
     wav_parts: u32,
+    max_part_bytes: u64,
     events: BufWriter<File>,
     analysis: Option<AnalysisWriter>,
     audio_samples: u64,
@@ -144,11 +225,12 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn new(dir: &Path, config: &AnalysisConfig) -> io::Result<Self> {
+    fn new(dir: &Path, config: &AnalysisConfig, max_part_bytes: u64) -> io::Result<Self> {
         Ok(Self {
             dir: dir.to_path_buf(),
             wav: None,
             wav_parts: 0,
+            max_part_bytes: max_part_bytes.clamp(MIN_PART_BYTES, MAX_PART_BYTES),
             events: BufWriter::with_capacity(64 * 1024, create_private(&dir.join("events.jsonl"))?),
             analysis: Some(AnalysisWriter::create(dir, "session", config)?),
             audio_samples: 0,
@@ -158,41 +240,72 @@ impl Recorder {
     }
 
     fn audio(&mut self, rate_hz: u32, samples: &[f32]) -> io::Result<()> {
-        if self.wav.as_ref().is_some_and(|(_, r)| *r != rate_hz) {
+        if self.wav.as_ref().is_some_and(|w| w.rate_hz != rate_hz) {
             // The device came back at another rate: the recording goes on in a new part.
             self.finish_wav()?;
         }
-        if self.wav.is_none() {
-            self.wav_parts += 1;
-            let name = if self.wav_parts == 1 {
-                "audio.wav".to_string()
-            } else {
-                format!("audio.part{}.wav", self.wav_parts)
-            };
-            let spec = hound::WavSpec {
-                channels: 1,
-                sample_rate: rate_hz,
-                bits_per_sample: 16,
-                sample_format: hound::SampleFormat::Int,
-            };
-            let file = BufWriter::new(create_private(&self.dir.join(name))?);
-            let w = hound::WavWriter::new(file, spec).map_err(hound_io)?;
-            self.wav = Some((w, rate_hz));
-        }
-        if let Some((w, _)) = &mut self.wav {
-            for &x in samples {
-                let s = (x.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-                w.write_sample(s).map_err(hound_io)?;
+        let mut rest = samples;
+        while !rest.is_empty() {
+            if self.wav.is_none() {
+                let part = self.new_part(rate_hz)?;
+                self.wav = Some(part);
             }
+            let Some(w) = self.wav.as_mut() else {
+                return Err(io::Error::other("no WAV part open"));
+            };
+            let room_frames =
+                (self.max_part_bytes - WAV_HEADER_BYTES).saturating_sub(w.data_bytes) / FRAME_BYTES;
+            if room_frames == 0 {
+                // This part is full: the recording goes on in the next one.
+                self.finish_wav()?;
+                continue;
+            }
+            let n = rest
+                .len()
+                .min(usize::try_from(room_frames).unwrap_or(usize::MAX));
+            for &x in &rest[..n] {
+                let s = (x.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+                w.writer.write_sample(s).map_err(hound_io)?;
+            }
+            w.data_bytes += n as u64 * FRAME_BYTES;
+            rest = &rest[n..];
         }
         self.audio_samples += samples.len() as u64;
         self.audio_secs += samples.len() as f64 / f64::from(rate_hz);
         Ok(())
     }
 
+    /// Opens the next part: `audio.wav`, then `audio.part2.wav`, `audio.part3.wav`...
+    fn new_part(&mut self, rate_hz: u32) -> io::Result<WavPart> {
+        self.wav_parts += 1;
+        let name = if self.wav_parts == 1 {
+            "audio.wav".to_string()
+        } else {
+            format!("audio.part{}.wav", self.wav_parts)
+        };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate_hz,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let file = create_private(&self.dir.join(name))?;
+        let sync_handle = file.try_clone()?;
+        let writer = hound::WavWriter::new(BufWriter::new(file), spec).map_err(hound_io)?;
+        sync_dir(&self.dir);
+        Ok(WavPart {
+            writer,
+            file: sync_handle,
+            rate_hz,
+            data_bytes: 0,
+        })
+    }
+
+    /// Finalises the current part (header, flush, sync).
     fn finish_wav(&mut self) -> io::Result<()> {
-        if let Some((w, _)) = self.wav.take() {
-            w.finalize().map_err(hound_io)?;
+        if let Some(w) = self.wav.take() {
+            w.writer.finalize().map_err(hound_io)?;
+            w.file.sync_all()?;
         }
         Ok(())
     }
@@ -249,12 +362,15 @@ impl Recorder {
         Ok(())
     }
 
-    /// Makes everything written so far durable and the WAV header valid.
+    /// Makes everything written so far durable (on disk, not only in the page cache) and the
+    /// WAV header valid.
     fn flush(&mut self) -> io::Result<()> {
-        if let Some((w, _)) = &mut self.wav {
-            w.flush().map_err(hound_io)?;
+        if let Some(w) = &mut self.wav {
+            w.writer.flush().map_err(hound_io)?;
+            w.file.sync_data()?;
         }
-        self.events.flush()
+        self.events.flush()?;
+        self.events.get_ref().sync_data()
     }
 
     /// Removes what this recorder created (nothing was recorded), and the folder if empty.
@@ -264,6 +380,7 @@ impl Recorder {
         }
         let _ = std::fs::remove_file(self.dir.join("events.jsonl"));
         let _ = std::fs::remove_file(self.dir.join("session.json"));
+        recovery::remove_marker(&self.dir);
         let _ = std::fs::remove_dir(&self.dir);
     }
 
@@ -297,32 +414,55 @@ fn hound_io(e: hound::Error) -> io::Error {
     }
 }
 
+/// How the writer records.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    pub dir: PathBuf,
+    /// The input's description (the `path` of `session.summary.json`).
+    pub input_name: String,
+    pub config: AnalysisConfig,
+    /// Remove the folder again when no audio came (the window on the demo).
+    pub discard_if_empty: bool,
+    /// A WAV part is closed before it would pass this size (bytes).
+    pub max_part_bytes: u64,
+}
+
 /// Runs the writer until the channel closes. "session-writer" thread.
 pub fn run_writer(
-    dir: PathBuf,
-    input_name: String,
-    config: AnalysisConfig,
+    options: WriterOptions,
     messages: Receiver<WriterMsg>,
-    discard_if_empty: bool,
     on_error: impl Fn(String),
 ) -> WriterOutcome {
+    let WriterOptions {
+        dir,
+        input_name,
+        config,
+        discard_if_empty,
+        max_part_bytes,
+    } = options;
     let mut outcome = WriterOutcome {
         dir: dir.clone(),
         ..WriterOutcome::default()
     };
-    let mut recorder = match Recorder::new(&dir, &config) {
+    let mut recorder = match Recorder::new(&dir, &config, max_part_bytes) {
         Ok(r) => Some(r),
         Err(e) => {
             let msg = format!("cannot record into {}: {e}", dir.display());
             on_error(msg.clone());
             outcome.error = Some(msg);
+            // Nothing will be recorded, so there is nothing to recover either.
+            recovery::remove_marker(&dir);
             None
         }
     };
     let mut last_flush = Instant::now();
     let mut rate_hz = 0u32;
     loop {
-        let msg = match messages.recv_timeout(FLUSH_INTERVAL / 4) {
+        // Wake in time for the next flush even when no message comes.
+        let wait = FLUSH_INTERVAL
+            .saturating_sub(last_flush.elapsed())
+            .clamp(Duration::from_millis(1), FLUSH_INTERVAL / 4);
+        let msg = match messages.recv_timeout(wait) {
             Ok(m) => Some(m),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,
@@ -366,7 +506,14 @@ pub fn run_writer(
             );
             // Keep what is there: a valid WAV header and the events written so far.
             let _ = rec.flush();
-            let _ = rec.finish_wav();
+            let wav_final = rec.finish_wav().is_ok();
+            if let Some(a) = rec.analysis.take() {
+                a.discard(); // unfinished analysis files; frees space too
+            }
+            if wav_final {
+                // What was written is final: nothing for a recovery to do.
+                recovery::remove_marker(&dir);
+            }
             outcome.audio_secs = rec.audio_secs;
             outcome.events_written = rec.events_written;
             on_error(msg.clone());
@@ -381,10 +528,15 @@ pub fn run_writer(
         }
         outcome.audio_secs = rec.audio_secs;
         outcome.events_written = rec.events_written;
-        if let Err(e) = rec.finish(&input_name, &config, rate_hz.max(1)) {
-            let msg = format!("cannot finish the recording in {}: {e}", dir.display());
-            on_error(msg.clone());
-            outcome.error = Some(msg);
+        match rec.finish(&input_name, &config, rate_hz.max(1)) {
+            // A clean finish: the session is complete.
+            Ok(()) => recovery::remove_marker(&dir),
+            Err(e) => {
+                // The marker stays: the next start repairs what this run could not finish.
+                let msg = format!("cannot finish the recording in {}: {e}", dir.display());
+                on_error(msg.clone());
+                outcome.error = Some(msg);
+            }
         }
     }
     outcome
