@@ -335,9 +335,7 @@ impl LiveModel {
             .voice_label
             .filter(|(s, e, _)| *s == v.start && *e == v.end)
             .map(|(_, _, who)| who);
-        if held >= 0.5 * (b - a) {
-            Who::Partner
-        } else if by_voice == Some(Speaker::Partner) {
+        if held >= 0.5 * (b - a) || by_voice == Some(Speaker::Partner) {
             Who::Partner
         } else if by_voice == Some(Speaker::User) || self.push_to_talk_used {
             Who::Person

@@ -171,8 +171,7 @@ impl LiveVoices {
     fn window(&self, v: &Vocalisation) -> (ChannelTrack, Vocalisation) {
         let from = frame_of(v.start).max(self.first_frame);
         let to = frame_of(v.end) + 1;
-        let mut t = ChannelTrack::default();
-        t.frames = (from..to)
+        let frames = (from..to)
             .map(|k| {
                 self.frames
                     .get(k.wrapping_sub(self.first_frame))
@@ -180,13 +179,18 @@ impl LiveVoices {
                     .unwrap_or_default()
             })
             .collect();
-        t.ceps = (from..to)
+        let ceps = (from..to)
             .map_while(|k| {
                 k.checked_sub(self.ceps_first)
                     .and_then(|i| self.ceps.get(i))
                     .copied()
             })
             .collect();
+        let t = ChannelTrack {
+            frames,
+            ceps,
+            ..ChannelTrack::default()
+        };
         let by = (from * HOP_LEN) as u64;
         let local = Vocalisation {
             start: SampleTime(v.start.0.saturating_sub(by)),
