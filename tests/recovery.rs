@@ -499,6 +499,8 @@ fn the_window_repairs_an_interrupted_session_when_it_opens_and_says_so() {
         input: Some(attune::live::InputChoice::Demo),
         route: attune::audio::capture::ChannelRoute::Downmix,
         sessions_dir: Some(sessions.clone()),
+        record_playback: false,
+        voices: None,
     };
     let mut h = egui_kittest::Harness::builder()
         .with_size([1180.0, 720.0])
