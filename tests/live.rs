@@ -202,3 +202,96 @@ fn a_full_disk_stops_the_recording_and_keeps_what_was_written() {
     assert!(wav.duration() > 0);
     assert!(!dir.join("RECORDING").exists());
 }
+
+/// The demo's truth: (start, end, speaker).
+fn demo_segments_truth() -> Vec<(f64, f64, String)> {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo_session.segments.csv"
+    ))
+    .unwrap()
+    .lines()
+    .skip(1)
+    .map(|l| {
+        let f: Vec<&str> = l.split(',').collect();
+        (
+            f[0].parse().unwrap(),
+            f[1].parse().unwrap(),
+            f[2].to_string(),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The partner's enrolment: their first three answers in the demo, cut out (about 3 s).
+    let mut r = hound::WavReader::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo_session.wav"
+    ))
+    .unwrap();
+    let rate = r.spec().sample_rate;
+    let x: Vec<f32> = r
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    let truth = demo_segments_truth();
+    let mut enrol = Vec::new();
+    for (a, b, _) in truth.iter().filter(|t| t.2 == "partner").take(3) {
+        let (i, j) = ((a * rate as f64) as usize, (b * rate as f64) as usize);
+        enrol.extend_from_slice(&x[i..j]);
+        enrol.extend(std::iter::repeat_n(0.0, rate as usize / 4));
+    }
+    let enrol_path = tmp.path().join("partner-voice.wav");
+    common::write_wav(&enrol_path, rate, &[enrol]);
+
+    let dir = tmp.path().join("session");
+    let out = attune()
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--speed",
+            "10",
+            "--duration",
+            "5",
+        ])
+        .arg("--partner-voice")
+        .arg(&enrol_path)
+        .arg("--session-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = json(&dir.join("live.summary.json"));
+    let by_voice = &summary["vocalisations_by_voice"];
+    assert!(by_voice["partner"].as_u64().unwrap_or(0) >= 3, "{summary}");
+    assert!(by_voice["user"].as_u64().unwrap_or(0) >= 5, "{summary}");
+    // The labels in session.segments.csv, against the truth, by overlap.
+    let text = std::fs::read_to_string(dir.join("session.segments.csv")).unwrap();
+    let (mut right, mut judged) = (0, 0);
+    for l in text.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let (a, b): (f64, f64) = (f[0].parse().unwrap(), f[1].parse().unwrap());
+        let Some(t) = truth
+            .iter()
+            .filter(|t| t.1.min(b) - t.0.max(a) > 0.5 * (b - a))
+            .next()
+        else {
+            continue;
+        };
+        judged += 1;
+        right += usize::from(t.2 == f[2]);
+    }
+    assert!(judged >= 12, "{text}");
+    assert!(
+        right as f64 >= 0.8 * judged as f64,
+        "{right} of {judged} labelled right:\n{text}"
+    );
+}

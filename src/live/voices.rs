@@ -3,18 +3,24 @@
 //!
 //! Runs on the "analysis" thread, beside the Analyzer (outside its allocation-free `process`):
 //! the same MFCC features as offline ([`VoiceFeatures`] on the 16 kHz stream), kept for the
-//! last [`KEEP_SECS`] only, so memory stays flat however long the session. Without the person's
-//! enrolment, a vocalisation is the partner's when the partner's model explains it about as well
-//! as it explains the enrolment; once the session holds enough of the person's voice, a model of
-//! it is trained on a "voice-model" thread and every later vocalisation is judged by both models
-//! (as [`classify_vocalisation`] does). The push-to-talk key, in the window, still overrides.
+//! last [`KEEP_SECS`] only, so memory stays flat however long the session.
+//!
+//! Every [`ADAPT_EVERY_SECS`] a "voice-model" thread re-attributes the kept minutes the way
+//! `attune analyze` does a whole session ([`attribute_one_channel`]: the models refined on the
+//! session, close calls settled by turn-taking) and refines both voice models on the result, so
+//! the models learn the room and the day's voices; each vocalisation is then judged by both
+//! models as it ends ([`classify_vocalisation`]). Before the first adaptation, without the
+//! person's enrolment, a vocalisation is the partner's when the partner's model explains it about
+//! as well as it explains the enrolment. The push-to-talk key, in the window, still overrides.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver};
 
-use crate::analysis::speaker::{classify_vocalisation, vocalisation_features, Segment, Speaker};
+use crate::analysis::speaker::{
+    attribute_one_channel, classify_vocalisation, vocalisation_features, Segment, Speaker,
+};
 use crate::analysis::track::{frame_of, ChannelTrack, FrameRecord};
 use crate::analysis::voice_model::{VoiceModel, VoiceVector};
 use crate::config::ANALYSIS_RATE_HZ;
@@ -25,14 +31,13 @@ use crate::time::SampleTime;
 
 /// Samples per 10 ms frame on the session clock.
 const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
-/// Frames kept for judging a vocalisation (the longest vocalisation judged whole).
-pub const KEEP_SECS: f64 = 30.0;
+/// The stretch of session kept for judging and adapting (about 100 bytes per 10 ms).
+pub const KEEP_SECS: f64 = 180.0;
 const KEEP_FRAMES: usize = (KEEP_SECS * 100.0) as usize;
-/// The person's voice frames kept for their model, and how many are needed to train it.
-const USER_FRAMES_KEPT: usize = 6000;
-const USER_FRAMES_TO_TRAIN: usize = 300;
-/// The person's model is retrained after this many more of their frames.
-const RETRAIN_EVERY_FRAMES: usize = 1500;
+/// How often the models are adapted to the session (session seconds).
+pub const ADAPT_EVERY_SECS: f64 = 4.0;
+/// Vocalisations needed before the first adaptation.
+const ADAPT_MIN_VOCALISATIONS: usize = 4;
 /// Mean log-likelihood (nats per frame) below the enrolment's own 10th percentile at which a
 /// vocalisation is not the partner's, before a model of the person exists.
 const PARTNER_MARGIN_NATS: f64 = 2.0;
@@ -47,8 +52,13 @@ pub struct VoiceModels {
 /// The per-session state of live voice attribution. "analysis" thread.
 pub struct LiveVoices {
     models: Arc<VoiceModels>,
-    learned_user: Option<VoiceModel>,
-    training: Option<Receiver<Option<VoiceModel>>>,
+    /// Both models refined on the session (partner, user).
+    adapted: Option<Arc<(VoiceModel, VoiceModel)>>,
+    adapting: Option<Receiver<Option<(VoiceModel, VoiceModel)>>>,
+    /// Session time of the last adaptation (s).
+    adapted_at_secs: f64,
+    /// The vocalisations of the kept stretch (session clock).
+    vocalisations: VecDeque<Vocalisation>,
     resampler: Option<StreamResampler>,
     features: VoiceFeatures,
     /// Session frame index of `frames[0]` and `ceps[0]`.
@@ -58,8 +68,6 @@ pub struct LiveVoices {
     ceps: VecDeque<Cepstrum>,
     /// Frame offset of this stream on the session clock (a reconnection continues the clock).
     offset_frames: usize,
-    user_frames: VecDeque<VoiceVector>,
-    user_frames_new: usize,
     partner_threshold: f64,
     scratch: Vec<f32>,
 }
@@ -93,8 +101,10 @@ impl LiveVoices {
         let offset_frames = (offset.0 as usize).div_ceil(HOP_LEN);
         Some(Self {
             models,
-            learned_user: None,
-            training: None,
+            adapted: None,
+            adapting: None,
+            adapted_at_secs: 0.0,
+            vocalisations: VecDeque::new(),
             resampler,
             features: VoiceFeatures::new(),
             first_frame: offset_frames,
@@ -102,8 +112,6 @@ impl LiveVoices {
             ceps_first: offset_frames,
             ceps: VecDeque::with_capacity(KEEP_FRAMES + 1),
             offset_frames,
-            user_frames: VecDeque::with_capacity(USER_FRAMES_KEPT + 1),
-            user_frames_new: 0,
             partner_threshold: threshold,
             scratch: Vec::with_capacity(4096),
         })
@@ -140,7 +148,7 @@ impl LiveVoices {
     /// Takes one of the Analyzer's events (on the session clock); returns the attribution
     /// when it is a vocalisation.
     pub fn push_event(&mut self, event: &Event) -> Option<Segment> {
-        self.poll_training();
+        self.poll_adaptation();
         match event {
             Event::Pitch(p) => {
                 let k = frame_of(p.time);
@@ -162,7 +170,19 @@ impl LiveVoices {
                 }
                 None
             }
-            Event::Vocalisation(v) => Some(self.judge(v)),
+            Event::Vocalisation(v) => {
+                let seg = self.judge(v);
+                self.vocalisations.push_back(*v);
+                while self
+                    .vocalisations
+                    .front()
+                    .is_some_and(|x| frame_of(x.start) < self.first_frame)
+                {
+                    self.vocalisations.pop_front();
+                }
+                self.adapt(v.end.secs());
+                Some(seg)
+            }
             _ => None,
         }
     }
@@ -202,10 +222,10 @@ impl LiveVoices {
 
     fn judge(&mut self, v: &Vocalisation) -> Segment {
         let (track, local) = self.window(v);
-        let user = self.models.user.as_ref().or(self.learned_user.as_ref());
-        let mut seg = match user {
-            Some(u) => classify_vocalisation(&track, &local, &self.models.partner, u),
-            None => {
+        let mut seg = match (&self.adapted, &self.models.user) {
+            (Some(m), _) => classify_vocalisation(&track, &local, &m.0, &m.1),
+            (None, Some(u)) => classify_vocalisation(&track, &local, &self.models.partner, u),
+            (None, None) => {
                 let f = vocalisation_features(&track, &local);
                 let ll = mean_ll(&self.models.partner, &f);
                 Segment {
@@ -223,54 +243,81 @@ impl LiveVoices {
             }
         };
         seg.vocalisation = *v;
-        if seg.speaker == Speaker::User && self.models.user.is_none() {
-            self.learn_user(vocalisation_features(&track, &local));
-        }
         seg
     }
 
-    /// Keeps the person's frames and retrains their model on a "voice-model" thread now and
-    /// then.
-    fn learn_user(&mut self, frames: Vec<VoiceVector>) {
-        self.user_frames_new += frames.len();
-        self.user_frames.extend(frames);
-        while self.user_frames.len() > USER_FRAMES_KEPT {
-            self.user_frames.pop_front();
-        }
-        let due = if self.learned_user.is_none() {
-            self.user_frames.len() >= USER_FRAMES_TO_TRAIN
-        } else {
-            self.user_frames_new >= RETRAIN_EVERY_FRAMES
-        };
-        if !due || self.training.is_some() {
+    /// Starts an adaptation on a "voice-model" thread when one is due.
+    fn adapt(&mut self, now_secs: f64) {
+        if self.adapting.is_some()
+            || now_secs - self.adapted_at_secs < ADAPT_EVERY_SECS
+            || self.vocalisations.len() < ADAPT_MIN_VOCALISATIONS
+        {
             return;
         }
-        self.user_frames_new = 0;
-        let data: Vec<VoiceVector> = self.user_frames.iter().copied().collect();
+        self.adapted_at_secs = now_secs;
+        // The kept stretch as a track of its own (frame 0 = the first kept frame).
+        let by = (self.first_frame * HOP_LEN) as u64;
+        let ceps_skip = self.first_frame.saturating_sub(self.ceps_first);
+        let track = ChannelTrack {
+            frames: self.frames.iter().copied().collect(),
+            ceps: self.ceps.iter().skip(ceps_skip).copied().collect(),
+            onsets: Vec::new(),
+            vocalisations: self
+                .vocalisations
+                .iter()
+                .map(|v| Vocalisation {
+                    start: SampleTime(v.start.0.saturating_sub(by)),
+                    end: SampleTime(v.end.0.saturating_sub(by)),
+                    ..*v
+                })
+                .collect(),
+        };
+        let models = Arc::clone(&self.models);
         let (tx, rx) = bounded(1);
         let spawned = std::thread::Builder::new()
             .name("voice-model".into())
             .spawn(move || {
-                let _ = tx.send(VoiceModel::train(&data).ok());
+                let _ = tx.send(adapted_models(&track, &models));
             });
         if spawned.is_ok() {
-            self.training = Some(rx);
+            self.adapting = Some(rx);
         }
     }
 
-    fn poll_training(&mut self) {
-        if let Some(rx) = &self.training {
-            if let Ok(model) = rx.try_recv() {
-                self.training = None;
-                if model.is_some() {
-                    self.learned_user = model;
+    fn poll_adaptation(&mut self) {
+        if let Some(rx) = &self.adapting {
+            if let Ok(result) = rx.try_recv() {
+                self.adapting = None;
+                if let Some(m) = result {
+                    self.adapted = Some(Arc::new(m));
                 }
             }
         }
     }
 
-    /// Whether the person's voice has been learned from the session (or was enrolled).
-    pub fn knows_user(&self) -> bool {
-        self.models.user.is_some() || self.learned_user.is_some()
+    /// Whether the models have been adapted to this session yet.
+    pub fn adapted(&self) -> bool {
+        self.adapted.is_some()
     }
+}
+
+/// Re-attributes `track` as a whole session and refines both models on the result (the
+/// person's is trained from the session alone when not enrolled). "voice-model" thread.
+fn adapted_models(track: &ChannelTrack, models: &VoiceModels) -> Option<(VoiceModel, VoiceModel)> {
+    let segments = attribute_one_channel(track, Some(&models.partner), models.user.as_ref());
+    let (mut partner_x, mut user_x) = (Vec::new(), Vec::new());
+    for s in &segments {
+        let f = vocalisation_features(track, &s.vocalisation);
+        match s.speaker {
+            Speaker::Partner => partner_x.extend(f),
+            Speaker::User => user_x.extend(f),
+            _ => {}
+        }
+    }
+    let partner = models.partner.refined(&partner_x).ok()?;
+    let user = match &models.user {
+        Some(u) => u.refined(&user_x).ok()?,
+        None => VoiceModel::train(&user_x).ok()?,
+    };
+    Some((partner, user))
 }
