@@ -23,6 +23,8 @@
 //! - [`dsp`]: pure signal processing (resampling, pitch, onsets, noise floor).
 //! - [`analysis`]: the Analyzer and what it derives (vocalisations, rhythm, statistics).
 //! - [`output`]: the files `attune analyze` writes.
+//! - [`export`]: `attune export`: a reviewed session as CSV, ELAN, Praat, RTTM, chattr,
+//!   Audacity labels and an HTML report; the corpus summary of `attune analyze`.
 //! - [`session`]: offline session analysis (speakers, turns, mirroring) and the live session
 //!   writer.
 //! - [`live`]: the live pipeline (capture, analysis thread, session writer).
@@ -36,6 +38,7 @@ pub mod cli;
 pub mod config;
 pub mod dsp;
 pub mod events;
+pub mod export;
 pub mod headless;
 pub mod live;
 pub mod output;
