@@ -123,7 +123,14 @@ impl Report<'_> {
             facts.push(format!("recorded {}", esc(d)));
         }
         facts.push(format!("length {}", clock(m.duration_secs)));
-        facts.push(format!("speakers told apart by: {}", esc(&m.attribution)));
+        let how = match m.attribution.as_str() {
+            "two_channels" => "two microphones",
+            "enrolment" => "voice enrolment",
+            "two_voices" => "voice (two voices, A and B)",
+            "push_to_talk" => "the push-to-talk key",
+            other => other,
+        };
+        facts.push(format!("speakers told apart by {}", esc(how)));
         if m.corrected {
             facts.push("reviewed and corrected".into());
         }
@@ -220,13 +227,22 @@ impl Report<'_> {
                 ));
             }
         }
+        // The answers of the second person (the partner, or B), as the chart shows them.
+        let mut scores: Vec<f64> = m
+            .turns
+            .iter()
+            .filter(|r| r.turn.to == p2)
+            .filter_map(|r| r.mirror.map(|s| f64::from(s.score)))
+            .collect();
+        scores.sort_by(f64::total_cmp);
+        let mean = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
         rows.push((
-            "Mirroring of the answers".into(),
+            format!("Mirroring of {}'s answers", esc(p2.as_str())),
             format!(
                 "{} answers scored · mean {} · median {} (0-100)",
-                rep.mirror.answers,
-                opt(rep.mirror.mean_score, 1, ""),
-                opt(rep.mirror.median_score, 1, "")
+                scores.len(),
+                opt(mean, 1, ""),
+                opt(quantile(&scores, 0.5), 1, "")
             ),
         ));
         let levels: Vec<String> = self
@@ -363,6 +379,7 @@ impl Report<'_> {
             base + 28.0
         );
         let step = ((max / 5.0).ceil()).max(1.0);
+        let max = (max / step).ceil() * step;
         let mut v = 0.0;
         while v <= max + 1e-9 {
             let y = base - v / max * ph;
@@ -557,7 +574,7 @@ impl Report<'_> {
             .min(80.0);
         let f_hi = rows.iter().map(|r| r.3).fold(0.0, f64::max).max(600.0);
         let (llo, lhi) = (f_lo.log2(), f_hi.log2());
-        let px = |f: f64| LEFT + (f.log2() - llo) / (lhi - llo) * (W - LEFT - RIGHT - 150.0);
+        let px = |f: f64| LEFT + (f.log2() - llo) / (lhi - llo) * (W - LEFT - RIGHT - 200.0);
         let row_h = 28.0;
         let top = 8.0;
         let base = top + row_h * rows.len() as f64;
@@ -585,7 +602,7 @@ impl Report<'_> {
                 "<text x=\"{:.1}\" y=\"{:.1}\" class=\"label\" text-anchor=\"end\">{}</text>\
                  <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"12\" rx=\"6\" fill=\"{}\" opacity=\"0.55\"/>\
                  <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" class=\"median\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\">{:.0} Hz ({:.0}–{:.0} Hz, {n} frames)</text>",
+                 <text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\">median {:.0} Hz, {:.0}–{:.0} Hz<title>{n} voiced frames</title></text>",
                 LEFT - 6.0,
                 y + 17.0,
                 esc(who.as_str()),
@@ -597,7 +614,7 @@ impl Report<'_> {
                 y + 3.0,
                 px(*med),
                 y + 23.0,
-                W - RIGHT - 146.0,
+                W - RIGHT - 192.0,
                 y + 17.0,
                 med,
                 lo,
