@@ -61,7 +61,7 @@ fn python() -> Option<PathBuf> {
 }
 
 /// Runs tests/export_check.py on `out`; panics with its output unless every check passed.
-fn check_in_readers(out: &Path, name: &str, expect: &[(String, &str)]) {
+fn check_in_readers(out: &Path, name: &str, expect: &[(String, &str)], markers: &[(&str, &str)]) {
     let Some(py) = python() else { return };
     let mut cmd = Command::new(py);
     cmd.arg(root().join("tests/export_check.py"))
@@ -72,6 +72,9 @@ fn check_in_readers(out: &Path, name: &str, expect: &[(String, &str)]) {
         .arg(NOTE);
     for (t, who) in expect {
         cmd.arg("--expect").arg(t).arg(who);
+    }
+    for (t, code) in markers {
+        cmd.arg("--expect-marker").arg(t).arg(code);
     }
     let o = cmd.output().expect("run python");
     let text = format!(
@@ -157,7 +160,7 @@ fn export_all_formats_open_in_their_readers() {
     assert!(segments.lines().count() > 8, "{segments}");
     let html = std::fs::read_to_string(out.join("demo-session.report.html")).unwrap();
     assert!(html.contains("P-07") && html.contains("the &lt;long&gt; hum &amp; the laugh"));
-    check_in_readers(&out, "demo-session", &[]);
+    check_in_readers(&out, "demo-session", &[], &[("1.200", "smile")]);
 
     // Only the formats asked for; a plain audio file works as well as a folder.
     let wav = dir.path().join("plain.wav");
@@ -192,6 +195,11 @@ fn export_follows_a_correction_in_every_format() {
     };
     assert_ne!(other, Speaker::Unknown);
     model.set_speaker(0, other);
+    model.add_marker(attune::session::log::Marker {
+        t_s: 12.345,
+        code: "new sound".into(),
+        note: "a \"new\" one, in review".into(),
+    });
     model.save_corrections().unwrap();
     let start = format!(
         "{:.3}",
@@ -210,7 +218,17 @@ fn export_follows_a_correction_in_every_format() {
     assert!(row.contains(&format!(",{},", other.as_str())), "{row}");
     let html = std::fs::read_to_string(out.join("demo-session.report.html")).unwrap();
     assert!(html.contains("reviewed and corrected"));
-    check_in_readers(&out, "demo-session", &[(start, other.as_str())]);
+    let markers = std::fs::read_to_string(out.join("demo-session.markers.csv")).unwrap();
+    assert!(
+        markers.contains("12.345,new sound,\"a \"\"new\"\" one, in review\""),
+        "{markers}"
+    );
+    check_in_readers(
+        &out,
+        "demo-session",
+        &[(start, other.as_str())],
+        &[("12.345", "new sound")],
+    );
 }
 
 fn one_error_line(o: &Output) -> String {

@@ -5,6 +5,7 @@ validates it against ELAN's EAFv3.0.xsd; the CSV files go through Python's csv m
 same RFC 4180 dialect pandas and R read). Exits non-zero with a message on the first problem.
 
 usage: export_check.py OUT_DIR NAME XSD [--note TEXT] [--expect START_S SPEAKER]...
+                       [--expect-marker TIME_S CODE]...
 """
 
 import argparse
@@ -35,6 +36,7 @@ def main():
     ap.add_argument("xsd")
     ap.add_argument("--note", default=None)
     ap.add_argument("--expect", nargs=2, action="append", default=[])
+    ap.add_argument("--expect-marker", nargs=2, action="append", default=[])
     a = ap.parse_args()
     base = os.path.join(a.out, a.name)
 
@@ -186,6 +188,20 @@ def main():
         if not any(abs(float(x[0]) - t) < 0.0005 and x[2] == who for x in labels):
             fail(f"audacity has no {who} label at {t}")
         print(f"correction: {who} at {t} s in every export")
+    for at, code in a.expect_marker:
+        t = float(at)
+        if not any(abs(float(m["time_s"]) - t) < 0.0005 and m["code"] == code for m in markers):
+            fail(f"markers.csv has no {code} at {t}")
+        if not any(abs(x[0] - t * 1000) < 0.5 and x[2].startswith(code)
+                   for x in eaf.get_annotation_data_for_tier("markers")):
+            fail(f"eaf markers tier has no {code} at {t}")
+        k = call(tg, "Get nearest index from time", mi, t)
+        if abs(call(tg, "Get time of point", mi, k) - t) > 0.0015 or \
+                not call(tg, "Get label of point", mi, k).startswith(code):
+            fail(f"TextGrid markers tier has no {code} at {t}")
+        if not any(abs(float(x[0]) - t) < 0.0005 and code in x[2] for x in labels):
+            fail(f"audacity has no marker {code} at {t}")
+        print(f"correction: marker {code} at {t} s in every export")
     print("all exports ok")
 
 
