@@ -337,3 +337,26 @@ fn analyze_writes_a_corpus_summary() {
     assert!(o.status.success());
     assert!(!out1.join("corpus.summary.csv").exists());
 }
+
+#[test]
+fn export_csv_matches_analyze_before_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("plain.wav");
+    std::fs::copy(root().join("assets/demo_session.wav"), &wav).unwrap();
+    let analysed = dir.path().join("analysed");
+    let o = attune()
+        .args(["analyze", "--two-voices", "--quiet", "--out"])
+        .arg(&analysed)
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let exported = dir.path().join("exported");
+    let o = export(&wav, &exported, &["--format", "csv", "--two-voices", "-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for table in ["plain.segments.csv", "plain.turns.csv"] {
+        let a = std::fs::read_to_string(analysed.join(table)).unwrap();
+        let e = std::fs::read_to_string(exported.join(table)).unwrap();
+        assert_eq!(a, e, "{table} differs between analyze and export");
+    }
+}

@@ -42,9 +42,9 @@ def main():
 
     # CSV
     segs = read_csv(base + ".segments.csv")
-    want = ["start_s", "end_s", "speaker", "duration_s", "f0_median_hz", "f0_low_hz",
-            "f0_high_hz", "mean_level_dbfs", "peak_level_dbfs", "syllables",
-            "syllable_rate_hz", "regularity"]
+    want = ["start_s", "end_s", "speaker", "duration_s", "peak_dbfs", "mean_dbfs",
+            "f0_median_hz", "f0_p5_hz", "f0_p95_hz", "voiced_frames", "syllables",
+            "syllable_rate_hz", "mean_ioi_s", "regularity"]
     if not segs or list(segs[0].keys()) != want:
         fail(f"segments.csv header {list(segs[0].keys()) if segs else None}")
     for r in segs:
@@ -56,7 +56,9 @@ def main():
         by_speaker.setdefault(r["speaker"], []).append(r)
     turns = read_csv(base + ".turns.csv")
     for r in turns:
-        float(r["latency_s"]), int(r["chattr"]), int(r["lena"])
+        float(r["latency_s"]), int(r["chattr"]), int(r["lena"]), float(r["overlap_s"])
+        if r["direction"] != f"{r['from']}->{r['to']}":
+            fail(f"turn direction {r}")
         if r["mirror_score"]:
             if not 0 <= float(r["mirror_score"]) <= 100:
                 fail(f"mirror score {r}")

@@ -11,40 +11,23 @@ use ::csv::{Terminator, Writer, WriterBuilder};
 use super::{ms_of, secs_text};
 use crate::session::model::SessionModel;
 
-/// Header of `NAME.segments.csv`.
-pub const SEGMENTS_HEADER: [&str; 12] = [
+/// Header of `NAME.segments.csv`: the same columns as `attune analyze` writes, so a reviewed
+/// export reads like the analysis it corrects.
+pub const SEGMENTS_HEADER: [&str; 14] = [
     "start_s",
     "end_s",
     "speaker",
     "duration_s",
+    "peak_dbfs",
+    "mean_dbfs",
     "f0_median_hz",
-    "f0_low_hz",
-    "f0_high_hz",
-    "mean_level_dbfs",
-    "peak_level_dbfs",
+    "f0_p5_hz",
+    "f0_p95_hz",
+    "voiced_frames",
     "syllables",
     "syllable_rate_hz",
+    "mean_ioi_s",
     "regularity",
-];
-
-/// Header of `NAME.turns.csv` (the export's; `attune analyze` writes its own).
-pub const TURNS_HEADER: [&str; 16] = [
-    "from",
-    "to",
-    "prev_start_s",
-    "prev_end_s",
-    "next_start_s",
-    "next_end_s",
-    "latency_s",
-    "overlap_s",
-    "chattr",
-    "lena",
-    "mirror_score",
-    "mirror_contour",
-    "mirror_register",
-    "mirror_duration",
-    "mirror_beats",
-    "mirror_loudness",
 ];
 
 fn writer() -> Writer<Vec<u8>> {
@@ -84,13 +67,15 @@ pub fn segments(model: &SessionModel) -> io::Result<Vec<u8>> {
             secs_text(span.end_ms),
             span.speaker.as_str().to_string(),
             secs_text(span.end_ms - span.start_ms),
+            db(v.peak_level_dbfs),
+            db(v.mean_level_dbfs),
             hz(v.f0_median_hz),
             hz(v.f0_low_hz),
             hz(v.f0_high_hz),
-            db(v.mean_level_dbfs),
-            db(v.peak_level_dbfs),
+            v.voiced_frames.to_string(),
             v.syllables.to_string(),
             format!("{:.2}", v.syllable_rate_hz),
+            format!("{:.3}", v.mean_ioi_secs),
             v.regularity.map(|r| format!("{r:.3}")).unwrap_or_default(),
         ])?;
     }
@@ -98,10 +83,11 @@ pub fn segments(model: &SessionModel) -> io::Result<Vec<u8>> {
 }
 
 /// `NAME.turns.csv`: one row per LENA turn (chattr's flagged), with the mirror score of the
-/// answer and its parts (0-100).
+/// answer and its parts (0-100); the columns of `attune analyze`'s `NAME.turns.csv`
+/// ([`crate::output::TURNS_HEADER`]).
 pub fn turns(model: &SessionModel) -> io::Result<Vec<u8>> {
     let mut w = writer();
-    w.write_record(TURNS_HEADER)?;
+    w.write_record(crate::output::TURNS_HEADER.split(','))?;
     let part = |x: Option<f32>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
     for r in &model.turns {
         let t = &r.turn;
@@ -109,11 +95,13 @@ pub fn turns(model: &SessionModel) -> io::Result<Vec<u8>> {
         w.write_record([
             t.from.as_str().to_string(),
             t.to.as_str().to_string(),
+            t.direction(),
             secs_text(ms_of(r.prev_start_secs)),
             secs_text(ms_of(t.prev_end_secs)),
             secs_text(ms_of(t.next_start_secs)),
             secs_text(ms_of(r.next_end_secs)),
             format!("{:.3}", t.latency_secs),
+            u8::from(t.latency_secs < 0.0).to_string(),
             format!("{:.3}", t.overlap_secs()),
             u8::from(r.chattr).to_string(),
             u8::from(r.lena).to_string(),
