@@ -292,7 +292,7 @@ impl Report<'_> {
         let row_h = 22.0;
         let top = 10.0;
         let markers_y = top + row_h * speakers.len() as f64 + 6.0;
-        let axis_y = markers_y + 26.0;
+        let axis_y = markers_y + 50.0;
         let h = axis_y + 24.0;
         self.x.push_str(
             "<section><h2>Timeline</h2><p class=\"small\">Each bar is a vocalisation; \
@@ -334,6 +334,9 @@ impl Report<'_> {
             LEFT - 6.0,
             markers_y + 14.0
         );
+        // Labels (the code) on two alternating lines when they would collide; all of them
+        // print, the note is in the tooltip and the table below.
+        let mut last_x = [f64::NEG_INFINITY; 2];
         for mk in &m.markers {
             let px = self.tx(mk.t_s);
             let _ = write!(
@@ -344,6 +347,16 @@ impl Report<'_> {
                 clock(mk.t_s),
                 esc(&super::marker_label(&mk.code, &mk.note))
             );
+            let width = 6.5 * mk.code.chars().count() as f64;
+            if let Some(line) = (0..2).find(|&l| px - width / 2.0 > last_x[l] + 4.0) {
+                last_x[line] = px + width / 2.0;
+                let _ = write!(
+                    self.x,
+                    "<text x=\"{px:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+                    markers_y + 30.0 + 12.0 * line as f64,
+                    esc(&mk.code)
+                );
+            }
         }
         self.x.push_str("</svg></section>");
     }
