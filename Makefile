@@ -18,6 +18,7 @@ demo-analyze: deps
 	@echo; echo "Results in out/demo:"; ls -l out/demo; echo; cat out/demo/demo_session.summary.json
 
 test: deps
+	@scripts/python-env.sh >/dev/null || { [ -z "$$CI" ] && echo "attune: no Python readers; tests/export.rs skips its reader checks" >&2; }
 	cargo test --locked
 
 bench: deps

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what attune needs on Debian/Ubuntu: a C toolchain, pkg-config and the ALSA headers
-# (cpal) to build, and the Rust toolchain when cargo is missing. With --gui also the libraries
-# the window loads at run time (X11/Wayland, OpenGL). Uses sudo when not root.
+# (cpal) to build, python3 with venv (the export tests open the exports in Praat and ELAN's
+# readers from a venv that scripts/python-env.sh makes), and the Rust toolchain when cargo is
+# missing. With --gui also the libraries the window loads at run time (X11/Wayland, OpenGL).
+# Uses sudo when not root.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
@@ -9,6 +11,11 @@ command -v cc >/dev/null || need+=(build-essential)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 dpkg -s libasound2-dev >/dev/null 2>&1 || need+=(libasound2-dev)
 command -v curl >/dev/null || command -v cargo >/dev/null || need+=(curl ca-certificates)
+if ! command -v python3 >/dev/null; then
+  need+=(python3 python3-venv)
+elif ! python3 -m ensurepip --version >/dev/null 2>&1; then
+  need+=(python3-venv) # Debian's python3 makes venvs with pip only with it
+fi
 if [ "${1:-}" = "--gui" ]; then
   for p in libgl1 libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1 libwayland-client0 libwayland-egl1; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")

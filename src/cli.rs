@@ -21,9 +21,11 @@ use crate::audio::capture::ChannelRoute;
 use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
 use crate::audio::device::list_inputs;
 use crate::config::AnalysisConfig;
+use crate::export::{export_session, write_private, ExportError, Format};
 use crate::live::InputChoice;
 use crate::output::{AnalysisWriter, InputDescription, Summary};
 use crate::session::analysis::{analyse_session, analyse_track, load_voice, SpeakerMode};
+use crate::session::model::{LoadOptions, SessionError, SessionModel};
 
 /// attune: pitch, rhythm and vocalisations for Intensive Interaction.
 #[derive(Debug, Parser)]
@@ -37,6 +39,9 @@ pub struct Cli {
 pub enum Command {
     /// Analyse recordings: pitch every 10 ms, vocal onsets, vocalisations, per-file summary.
     Analyze(AnalyzeArgs),
+    /// Export a session (folder or audio file), with the reviewer's corrections, as CSV, ELAN,
+    /// Praat, RTTM, chattr and Audacity files and an HTML report.
+    Export(ExportArgs),
     /// Listen live: the companion window, or with --headless a recording without a window.
     Live(LiveArgs),
     /// List the audio input devices (names for --device).
@@ -143,6 +148,31 @@ pub struct LiveArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// An attune session folder (audio.wav, events.jsonl, session.json) or any audio file.
+    pub session: PathBuf,
+    /// Formats, comma-separated: csv, eaf, textgrid, rttm, chattr, audacity, html (or all).
+    #[arg(long, short, default_value = "all", value_name = "FORMATS")]
+    pub format: String,
+    /// Folder for the exports (created if missing).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Lowest pitch searched for (Hz).
+    #[arg(long, default_value_t = AnalysisConfig::default().f0_min_hz)]
+    pub f0_min: f64,
+    /// Highest pitch searched for (Hz).
+    #[arg(long, default_value_t = AnalysisConfig::default().f0_max_hz)]
+    pub f0_max: f64,
+    /// Who is vocalising (default: the folder's partner-voice.wav enrolment if it has one,
+    /// else two voices, named by the push-to-talk key when it was used).
+    #[command(flatten)]
+    pub speakers: SpeakerArgs,
+    /// No closing line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// Audio files or folders (WAV, FLAC, MP3, OGG, M4A/MP4).
     #[arg(required = true)]
@@ -157,7 +187,7 @@ pub struct AnalyzeArgs {
     #[arg(long, short, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Analyse this channel (counted from 1) instead of the mix of all channels.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), conflicts_with = "user_channel")]
     pub channel: Option<u16>,
     /// Lowest pitch searched for (Hz).
     #[arg(long, default_value_t = AnalysisConfig::default().f0_min_hz)]
@@ -169,6 +199,7 @@ pub struct AnalyzeArgs {
     /// robust; the live window uses 0.01 s.
     #[arg(long, default_value_t = AnalysisConfig::default().lookahead_secs)]
     pub lookahead: f64,
+    /// Who is vocalising: two microphones, voice enrolment or two voices.
     #[command(flatten)]
     pub speakers: SpeakerArgs,
     /// No progress bar or closing line.
@@ -181,6 +212,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Analyze(args)) => analyze(&args),
+        Some(Command::Export(args)) => export(&args),
         Some(Command::Live(args)) if args.headless => crate::headless::run(&args),
         Some(Command::Live(args)) => window(Some(&args)),
         Some(Command::Devices) => devices(),
@@ -406,9 +438,6 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let channel = args.channel.map_or(ChannelSelect::Downmix, |c| {
         ChannelSelect::Channel(usize::from(c) - 1)
     });
-    if args.channel.is_some() && args.speakers.user_channel.is_some() {
-        bail!("--channel cannot be combined with --user-channel/--partner-channel");
-    }
     let mode = speaker_mode(&args.speakers, &config)?;
     let (jobs, listing_errors) = collect_jobs(&args.inputs, args.recursive);
     if jobs.is_empty() && listing_errors.is_empty() {
@@ -464,7 +493,16 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             .collect()
     });
     progress.finish_and_clear();
-    let failed = results.iter().filter(|r| r.is_err()).count() + listing_errors.len();
+    let mut summary_failed = false;
+    if jobs.len() > 1 || args.inputs.iter().any(|p| p.is_dir()) {
+        if let Err(e) = write_corpus_summary(&args.out, &jobs, &results) {
+            eprintln!("error: {e}");
+            summary_failed = true;
+        }
+    }
+    let failed = results.iter().filter(|r| r.is_err()).count()
+        + listing_errors.len()
+        + usize::from(summary_failed);
     let done = results.len() - results.iter().filter(|r| r.is_err()).count();
     if !args.quiet {
         let wall = started.elapsed().as_secs_f64();
@@ -481,6 +519,71 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes `OUT/corpus.summary.csv` from the summaries of the inputs that succeeded (in input
+/// order). Main thread, after the workers.
+fn write_corpus_summary(
+    out: &Path,
+    jobs: &[Job],
+    results: &[Result<Summary, FileError>],
+) -> Result<(), ExportError> {
+    let rows: Vec<(String, Summary)> = jobs
+        .iter()
+        .zip(results)
+        .filter_map(|(j, r)| r.as_ref().ok().map(|s| (j.name.clone(), s.clone())))
+        .collect();
+    let path = out.join(crate::export::corpus::FILE_NAME);
+    let bytes = crate::export::corpus::render(&rows).map_err(|source| ExportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    write_private(&path, &bytes)
+}
+
+/// `attune export`: opens the session (folder or audio file) with the reviewer's corrections
+/// and writes the formats asked for. Main thread.
+fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let formats = Format::parse_list(&args.format)?;
+    let config = AnalysisConfig {
+        f0_min_hz: args.f0_min,
+        f0_max_hz: args.f0_max,
+        ..AnalysisConfig::default()
+    };
+    config.validate().context("invalid settings")?;
+    if !args.session.exists() {
+        return Err(SessionError::NotFound(args.session.clone()).into());
+    }
+    // An export folder that cannot be written fails before the analysis, not after it.
+    check_writable(&args.out)?;
+    let mode = speaker_mode(&args.speakers, &config)?;
+    let model = SessionModel::load(&args.session, &LoadOptions { mode, config })?;
+    let files = export_session(&model, &formats, &args.out)?;
+    if !args.quiet {
+        eprintln!(
+            "exported {} ({} vocalisations, {} turns{}) as {} file(s) -> {}",
+            model.name,
+            model.segments.len(),
+            model.turns.len(),
+            if model.corrected { ", reviewed" } else { "" },
+            files.len(),
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates `dir` if missing and checks that a file can be made in it.
+fn check_writable(dir: &Path) -> Result<(), ExportError> {
+    let err = |source| ExportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let probe = dir.join(format!(".attune-export-{}.partial", std::process::id()));
+    crate::output::create_private(&probe).map_err(err)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// The speaker attribution the options ask for; trains the voice models of the enrolment clips

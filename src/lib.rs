@@ -23,8 +23,11 @@
 //! - [`dsp`]: pure signal processing (resampling, pitch, onsets, noise floor).
 //! - [`analysis`]: the Analyzer and what it derives (vocalisations, rhythm, statistics).
 //! - [`output`]: the files `attune analyze` writes.
+//! - [`export`]: `attune export`: a reviewed session as CSV, ELAN, Praat, RTTM, chattr,
+//!   Audacity labels and an HTML report; the corpus summary of `attune analyze`.
 //! - [`session`]: offline session analysis (speakers, turns, mirroring), the live session
-//!   writer, and the recovery of sessions whose recording was interrupted.
+//!   writer, the recovery of interrupted recordings, the practitioner's log and the session
+//!   model that review and export share.
 //! - [`live`]: the live pipeline (capture, analysis thread, session writer).
 //! - [`app`]: the companion window; [`headless`]: `attune live --headless`.
 //! - [`cli`]: the command-line entry points.
@@ -36,6 +39,7 @@ pub mod cli;
 pub mod config;
 pub mod dsp;
 pub mod events;
+pub mod export;
 pub mod headless;
 pub mod live;
 pub mod output;

@@ -281,8 +281,7 @@ fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends
         let (a, b): (f64, f64) = (f[0].parse().unwrap(), f[1].parse().unwrap());
         let Some(t) = truth
             .iter()
-            .filter(|t| t.1.min(b) - t.0.max(a) > 0.5 * (b - a))
-            .next()
+            .find(|t| t.1.min(b) - t.0.max(a) > 0.5 * (b - a))
         else {
             continue;
         };

@@ -166,3 +166,94 @@ fn wait_loaded_or_error(h: &mut Harness<'static, ReviewState>) {
     }
     h.run_steps(2);
 }
+
+#[test]
+fn round_trip_record_review_correct_export_and_reopen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("session");
+    // Record: the demo through the live pipeline, at 10x, into a session folder.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_attune"))
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--speed",
+            "10",
+            "--duration",
+            "4",
+        ])
+        .arg("--session-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("events.jsonl"))
+        .and_then(|mut f| {
+            use std::io::Write;
+            writeln!(
+                f,
+                "{{\"t_s\":5.0,\"type\":\"marker\",\"code\":\"eye contact\"}}"
+            )
+        })
+        .unwrap();
+
+    // Review: relabel the first vocalisation as the partner's, then Export.
+    let ctx = egui::Context::default();
+    let mut h = harness(ReviewState::open(
+        &ctx,
+        dir.clone(),
+        LoadOptions::default(),
+        codes(),
+    ));
+    wait_loaded(&mut h);
+    let first = h.state().loaded.as_ref().unwrap().model.segments[0];
+    let was = first.speaker;
+    let to = if was == Speaker::Partner {
+        egui::Key::U
+    } else {
+        egui::Key::P
+    };
+    let want = if was == Speaker::Partner {
+        "user"
+    } else {
+        "partner"
+    };
+    h.state_mut().selection = Some(Selection::Segment(0));
+    h.key_press(to);
+    h.step();
+    h.get_by_label("Export").click();
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("Exported").next().is_some(),
+        "{:?}",
+        h.state().notice
+    );
+
+    // The exports carry the correction and the marker.
+    let exports = dir.join("exports");
+    let start = format!("{:.3}", first.vocalisation.start.secs());
+    let segments = std::fs::read_to_string(exports.join("session.segments.csv")).unwrap();
+    let row = segments
+        .lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("{start} not in\n{segments}"));
+    assert_eq!(row.split(',').nth(2), Some(want), "{row}");
+    let markers = std::fs::read_to_string(exports.join("session.markers.csv")).unwrap();
+    assert!(markers.contains("eye contact"), "{markers}");
+    let eaf = std::fs::read_to_string(exports.join("session.eaf")).unwrap();
+    assert!(eaf.contains("eye contact"));
+    let rttm = std::fs::read_to_string(exports.join("session.rttm")).unwrap();
+    assert!(rttm.lines().any(|l| l.contains(want)), "{rttm}");
+
+    // Re-import: opened again, the session is the reviewed one.
+    let again = SessionModel::load(&dir, &LoadOptions::default()).unwrap();
+    assert!(again.corrected);
+    assert_eq!(again.segments[0].speaker.as_str(), want);
+    assert_eq!(again.markers.len(), 1);
+}

@@ -228,13 +228,16 @@ impl ReviewState {
     fn export(&mut self) {
         let Some(l) = &self.loaded else { return };
         let out = export_dir(&l.model);
-        self.notice = Some(match export_session(&l.model, &out) {
-            Ok(files) => (
-                format!("Exported {} files to {}", files.len(), out.display()),
-                false,
-            ),
-            Err(e) => (format!("Export failed: {e}"), true),
-        });
+        let formats = crate::export::Format::ALL;
+        self.notice = Some(
+            match crate::export::export_session(&l.model, &formats, &out) {
+                Ok(files) => (
+                    format!("Exported {} files to {}", files.len(), out.display()),
+                    false,
+                ),
+                Err(e) => (format!("Export failed: {e}"), true),
+            },
+        );
     }
 
     fn keys(&mut self, ctx: &egui::Context) {
@@ -630,10 +633,6 @@ impl ReviewState {
             a(self);
         }
     }
-}
-
-fn export_session(_model: &SessionModel, _out: &Path) -> Result<Vec<PathBuf>, String> {
-    Err("exports are not wired yet".into())
 }
 
 /// Where the review screen exports: `DIR/exports` for a session folder, `FILE-exports`
