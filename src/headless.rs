@@ -98,6 +98,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
             record_playback: true,
             discard_if_empty: false,
             max_part_bytes: args.wav_part_bytes,
+            partner_voice_clip: args.partner_voice.clone(),
         }),
         voices,
     };
@@ -120,7 +121,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
             Ok(LiveMessage::Speaker { speaker, .. }) => {
                 *by_voice.entry(speaker.as_str().to_string()).or_insert(0) += 1;
             }
-            Ok(LiveMessage::Event { .. }) | Err(_) => {}
+            Ok(LiveMessage::Event { .. } | LiveMessage::Enrolment { .. }) | Err(_) => {}
         }
     }
     let report = pipeline.stop();

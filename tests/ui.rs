@@ -336,3 +336,56 @@ fn keys_log_markers_and_the_wrap_up_ends_the_session_which_can_then_be_reviewed(
     assert!(shows(&h, "engagement 4 / 5"), "the wrap-up is shown");
     assert!(shows(&h, "markers"));
 }
+
+#[test]
+fn the_partner_records_their_voice_in_the_settings_and_it_is_used_from_then_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(options(tmp.path(), Some(InputChoice::Demo)));
+    wait_for(&mut h, |h| shows(h, "Listening"), 6.0, "the demo plays");
+    h.key_press(egui::Key::S);
+    h.run_steps(3);
+    h.get_by_label("Record my voice (10 s)").click();
+    wait_for(
+        &mut h,
+        |h| shows(h, "Recording your voice"),
+        2.0,
+        "the countdown",
+    );
+    wait_for(
+        &mut h,
+        |h| shows(h, "Your voice is enrolled"),
+        25.0,
+        "the voice learned",
+    );
+    let clip = tmp.path().join("partner-voice.wav");
+    let r = hound::WavReader::open(&clip).expect("the clip is kept beside the settings");
+    let secs = f64::from(r.duration()) / f64::from(r.spec().sample_rate);
+    assert!((secs - 10.0).abs() < 0.1, "{secs} s");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&clip).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    h.key_press(egui::Key::Escape);
+    wait_for(
+        &mut h,
+        |h| shows(h, "Voices are told apart by your enrolment"),
+        5.0,
+        "the live screen says voices are told apart",
+    );
+    // The next start uses it too; Forget removes it.
+    drop(h);
+    let mut h = harness(options(tmp.path(), Some(InputChoice::Demo)));
+    wait_for(
+        &mut h,
+        |h| shows(h, "Voices are told apart by your enrolment"),
+        5.0,
+        "the enrolment is used at the next start",
+    );
+    h.key_press(egui::Key::S);
+    h.run_steps(3);
+    h.get_by_label("Forget my voice").click();
+    h.run_steps(2);
+    assert!(!clip.exists());
+}

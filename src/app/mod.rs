@@ -4,6 +4,7 @@
 //! small budget each frame, draws the views, and applies the [`Command`]s the views return.
 //! Everything here runs on the UI thread; the pipeline wakes it when there is something new.
 
+pub mod enrol;
 mod live_view;
 pub mod review;
 pub mod sessions_view;
@@ -76,6 +77,9 @@ pub enum Command {
     OpenSessions,
     OpenReview(PathBuf),
     BackToLive,
+    /// Record the partner's voice enrolment (10 s of the input).
+    RecordVoice,
+    ForgetVoice,
 }
 
 /// Which screen the window shows.
@@ -160,6 +164,7 @@ pub struct AttuneApp {
     pub wrap_up: Option<WrapUpDraft>,
     /// Said once a session is finished ("Session saved …").
     pub session_notice: Option<String>,
+    pub enrolment: enrol::Enrolment,
 }
 
 impl AttuneApp {
@@ -186,7 +191,22 @@ impl AttuneApp {
             screen: Screen::Live,
             wrap_up: None,
             session_notice: None,
+            enrolment: enrol::Enrolment::default(),
         };
+        app.enrolment = enrol::Enrolment::new(app.options.store.path());
+        if app.options.voices.is_none() && app.enrolment.enrolled() {
+            if let Some(p) = app.enrolment.path.clone() {
+                match enrol::learn(&p) {
+                    Ok(m) => app.options.voices = Some(Arc::new(m)),
+                    Err(e) => {
+                        app.enrolment.notice = Some((
+                            format!("Your saved voice enrolment cannot be used: {e}"),
+                            true,
+                        ))
+                    }
+                }
+            }
+        }
         app.apply_look();
         app.start_pipeline();
         // Sessions interrupted earlier (killed, power loss) are repaired, and the window says so.
@@ -236,6 +256,12 @@ impl AttuneApp {
                     record_playback: self.options.record_playback,
                     discard_if_empty: true,
                     max_part_bytes: crate::session::writer::DEFAULT_MAX_PART_BYTES,
+                    partner_voice_clip: self
+                        .options
+                        .voices
+                        .as_ref()
+                        .and(self.enrolment.path.clone())
+                        .filter(|p| p.is_file()),
                 })
             }
             _ => None,
@@ -382,6 +408,19 @@ impl AttuneApp {
                 );
                 self.screen = Screen::Review(Box::new(state));
             }
+            Command::RecordVoice => {
+                if let Some(p) = &self.pipeline {
+                    if p.record_enrolment(enrol::ENROL_SECS) {
+                        self.enrolment.recording_since = Some(Instant::now());
+                        self.enrolment.notice = None;
+                    }
+                }
+            }
+            Command::ForgetVoice => {
+                self.enrolment.forget();
+                self.options.voices = None;
+                self.start_pipeline();
+            }
             Command::BackToLive => {
                 self.screen = Screen::Live;
                 if self.pipeline.is_none() {
@@ -513,9 +552,21 @@ impl AttuneApp {
         };
         for _ in 0..MESSAGES_PER_FRAME {
             match p.messages().try_recv() {
+                Ok(crate::live::LiveMessage::Enrolment { rate_hz, samples }) => {
+                    self.enrolment.take_input(rate_hz, samples, &self.ctx)
+                }
                 Ok(m) => self.model.apply(m),
                 Err(_) => break,
             }
+        }
+        if let Some(models) = self.enrolment.poll() {
+            // Listen again with the voice told apart (a session being recorded ends here).
+            self.options.voices = Some(models);
+            self.finish_session();
+            self.start_pipeline();
+        }
+        if self.enrolment.recording_since.is_some() || self.enrolment.learning() {
+            self.ctx.request_repaint_after(ACTIVE_REPAINT);
         }
     }
 
@@ -652,6 +703,7 @@ impl AttuneApp {
                 &mut self.draft,
                 devices,
                 self.save_error.as_deref(),
+                &self.enrolment,
             ) {
                 commands.push(c);
             }

@@ -3,6 +3,7 @@
 
 use egui::{ComboBox, Context, DragValue, RichText, Slider, Window};
 
+use super::enrol::Enrolment;
 use super::settings::{
     DeviceSetting, PaletteChoice, Settings, ThemeChoice, MAX_MARKER_CODES, PAUSE_SECS_RANGE,
     TEXT_SCALE_RANGE,
@@ -17,151 +18,207 @@ pub fn settings_ui(
     draft: &mut Settings,
     devices: Option<&[InputDeviceInfo]>,
     save_error: Option<&str>,
+    enrolment: &Enrolment,
 ) -> Option<Command> {
     let mut command = None;
     Window::new("Settings")
         .collapsible(false)
         .resizable(false)
-        .default_width(460.0)
+        .default_width(880.0)
         .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
         .show(ctx, |ui| {
-            ui.heading("Person");
-            egui::Grid::new("person")
-                .num_columns(2)
-                .spacing([16.0, 8.0])
-                .show(ui, |ui| {
-                    ui.label("Pseudonym");
-                    ui.text_edit_singleline(&mut draft.participant)
-                        .on_hover_text("A name you choose for the person; never their real name");
-                    ui.end_row();
-                    ui.label("Lowest pitch (Hz)");
-                    ui.add(
-                        DragValue::new(&mut draft.f0_min_hz)
-                            .range(30.0..=1000.0)
-                            .speed(1.0),
-                    );
-                    ui.end_row();
-                    ui.label("Highest pitch (Hz)");
-                    ui.add(
-                        DragValue::new(&mut draft.f0_max_hz)
-                            .range(60.0..=2000.0)
-                            .speed(5.0),
-                    );
-                    ui.end_row();
-                    ui.label("Pause before \"your turn\" (s)");
-                    ui.add(
-                        Slider::new(
-                            &mut draft.pause_secs,
-                            PAUSE_SECS_RANGE.0..=PAUSE_SECS_RANGE.1,
-                        )
-                        .step_by(0.1),
-                    );
-                    ui.end_row();
-                });
-            if draft.analysis_config().validate().is_err() {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    "The pitch range must span at least an octave, within 30-2000 Hz.",
-                );
-            }
-
-            ui.separator();
-            ui.heading("Input");
-            ui.horizontal(|ui| {
-                ComboBox::from_id_salt("device")
-                    .selected_text(draft.device.label())
-                    .width(300.0)
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(
-                            &mut draft.device,
-                            DeviceSetting::Default,
-                            "Default input",
+            // Two columns, so that the window fits a small laptop screen.
+            ui.columns(2, |cols| {
+                let ui = &mut cols[0];
+                ui.heading("Person");
+                egui::Grid::new("person")
+                    .num_columns(2)
+                    .spacing([16.0, 8.0])
+                    .show(ui, |ui| {
+                        ui.label("Pseudonym");
+                        ui.text_edit_singleline(&mut draft.participant)
+                            .on_hover_text(
+                                "A name you choose for the person; never their real name",
+                            );
+                        ui.end_row();
+                        ui.label("Lowest pitch (Hz)");
+                        ui.add(
+                            DragValue::new(&mut draft.f0_min_hz)
+                                .range(30.0..=1000.0)
+                                .speed(1.0),
                         );
-                        ui.selectable_value(&mut draft.device, DeviceSetting::Demo, "Demo session");
-                        for d in devices.unwrap_or_default() {
-                            let label = match &d.default_config {
-                                Some(c) => format!("{} ({}, {c})", d.name, d.host),
-                                None => format!("{} ({})", d.name, d.host),
-                            };
+                        ui.end_row();
+                        ui.label("Highest pitch (Hz)");
+                        ui.add(
+                            DragValue::new(&mut draft.f0_max_hz)
+                                .range(60.0..=2000.0)
+                                .speed(5.0),
+                        );
+                        ui.end_row();
+                        ui.label("Pause before \"your turn\" (s)");
+                        ui.add(
+                            Slider::new(
+                                &mut draft.pause_secs,
+                                PAUSE_SECS_RANGE.0..=PAUSE_SECS_RANGE.1,
+                            )
+                            .step_by(0.1),
+                        );
+                        ui.end_row();
+                    });
+                if draft.analysis_config().validate().is_err() {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        "The pitch range must span at least an octave, within 30-2000 Hz.",
+                    );
+                }
+
+                ui.separator();
+                ui.heading("Input");
+                ui.horizontal(|ui| {
+                    ComboBox::from_id_salt("device")
+                        .selected_text(draft.device.label())
+                        .width(300.0)
+                        .show_ui(ui, |ui| {
                             ui.selectable_value(
                                 &mut draft.device,
-                                DeviceSetting::Named(d.name.clone()),
-                                label,
+                                DeviceSetting::Default,
+                                "Default input",
                             );
-                        }
-                    });
-                if ui.button("Refresh").clicked() {
-                    command = Some(Command::RefreshDevices);
-                }
-            });
-            match devices {
-                None => {
-                    ui.label("Looking for input devices...");
-                }
-                Some([]) => {
-                    ui.label("No input device found: the demo session plays instead.");
-                }
-                Some(list) => {
-                    ui.label(format!("{} input device(s) found", list.len()));
-                }
-            }
-
-            ui.separator();
-            ui.heading("Observation codes");
-            ui.label("Keys 1–9 log these during a session (a tick on the timeline).");
-            let mut remove = None;
-            egui::Grid::new("codes")
-                .num_columns(3)
-                .spacing([12.0, 4.0])
-                .show(ui, |ui| {
-                    for (i, code) in draft.marker_codes.iter_mut().enumerate() {
-                        ui.label(RichText::new(format!("{}", i + 1)).strong().monospace());
-                        ui.add(egui::TextEdit::singleline(code).desired_width(180.0));
-                        if ui.small_button("Remove").clicked() {
-                            remove = Some(i);
-                        }
-                        ui.end_row();
+                            ui.selectable_value(
+                                &mut draft.device,
+                                DeviceSetting::Demo,
+                                "Demo session",
+                            );
+                            for d in devices.unwrap_or_default() {
+                                let label = match &d.default_config {
+                                    Some(c) => format!("{} ({}, {c})", d.name, d.host),
+                                    None => format!("{} ({})", d.name, d.host),
+                                };
+                                ui.selectable_value(
+                                    &mut draft.device,
+                                    DeviceSetting::Named(d.name.clone()),
+                                    label,
+                                );
+                            }
+                        });
+                    if ui.button("Refresh").clicked() {
+                        command = Some(Command::RefreshDevices);
                     }
                 });
-            if let Some(i) = remove {
-                draft.marker_codes.remove(i);
-            }
-            if draft.marker_codes.len() < MAX_MARKER_CODES && ui.button("Add a code").clicked() {
-                draft.marker_codes.push("new code".into());
-            }
+                match devices {
+                    None => {
+                        ui.label("Looking for input devices...");
+                    }
+                    Some([]) => {
+                        ui.label("No input device found: the demo session plays instead.");
+                    }
+                    Some(list) => {
+                        ui.label(format!("{} input device(s) found", list.len()));
+                    }
+                }
 
-            ui.separator();
-            ui.heading("Display");
-            egui::Grid::new("display")
-                .num_columns(2)
-                .spacing([16.0, 8.0])
-                .show(ui, |ui| {
-                    ui.label("Text size");
-                    ui.add(
-                        Slider::new(
-                            &mut draft.text_scale,
-                            TEXT_SCALE_RANGE.0..=TEXT_SCALE_RANGE.1,
-                        )
-                        .step_by(0.05),
-                    );
-                    ui.end_row();
-                    ui.label("Theme");
-                    ui.horizontal(|ui| {
-                        ui.selectable_value(&mut draft.theme, ThemeChoice::Dark, "Dark");
-                        ui.selectable_value(&mut draft.theme, ThemeChoice::Light, "Light");
-                    });
-                    ui.end_row();
-                    ui.label("Colours");
-                    ui.horizontal(|ui| {
-                        ui.selectable_value(&mut draft.palette, PaletteChoice::Calm, "Calm");
-                        ui.selectable_value(
-                            &mut draft.palette,
-                            PaletteChoice::ColourBlindSafe,
-                            "Colour-blind safe",
+                ui.separator();
+                ui.heading("Your voice");
+                ui.label(
+                "Speak and vocalise alone for 10 s, as you would in a session: attune then tells \
+                 your sounds from the person's by voice.",
+            );
+                ui.horizontal(|ui| {
+                    if let Some(left) = enrolment.secs_left() {
+                        ui.spinner();
+                        ui.label(
+                            RichText::new(format!("Recording your voice… {left:.0} s"))
+                                .size(18.0)
+                                .strong(),
                         );
-                    });
-                    ui.end_row();
+                    } else if enrolment.learning() {
+                        ui.spinner();
+                        ui.label("Learning your voice…");
+                    } else {
+                        let label = if enrolment.enrolled() {
+                            "Record my voice again (10 s)"
+                        } else {
+                            "Record my voice (10 s)"
+                        };
+                        if ui.button(label).clicked() {
+                            command = Some(Command::RecordVoice);
+                        }
+                        if enrolment.enrolled() && ui.button("Forget my voice").clicked() {
+                            command = Some(Command::ForgetVoice);
+                        }
+                    }
                 });
+                ui.label(if enrolment.enrolled() {
+                    "Enrolled: kept beside the settings, readable by you only."
+                } else {
+                    "Not enrolled: hold Space while you answer instead."
+                });
+                if let Some((text, warn)) = &enrolment.notice {
+                    let c = if *warn {
+                        ui.visuals().warn_fg_color
+                    } else {
+                        ui.visuals().weak_text_color()
+                    };
+                    ui.colored_label(c, text);
+                }
+                let ui = &mut cols[1];
+                ui.heading("Observation codes");
+                ui.label("Keys 1–9 log these during a session (a tick on the timeline).");
+                let mut remove = None;
+                egui::Grid::new("codes")
+                    .num_columns(3)
+                    .spacing([12.0, 4.0])
+                    .show(ui, |ui| {
+                        for (i, code) in draft.marker_codes.iter_mut().enumerate() {
+                            ui.label(RichText::new(format!("{}", i + 1)).strong().monospace());
+                            ui.add_sized([200.0, 20.0], egui::TextEdit::singleline(code));
+                            if ui.small_button("Remove").clicked() {
+                                remove = Some(i);
+                            }
+                            ui.end_row();
+                        }
+                    });
+                if let Some(i) = remove {
+                    draft.marker_codes.remove(i);
+                }
+                if draft.marker_codes.len() < MAX_MARKER_CODES && ui.button("Add a code").clicked()
+                {
+                    draft.marker_codes.push("new code".into());
+                }
+
+                ui.separator();
+                ui.heading("Display");
+                egui::Grid::new("display")
+                    .num_columns(2)
+                    .spacing([16.0, 8.0])
+                    .show(ui, |ui| {
+                        ui.label("Text size");
+                        ui.add(
+                            Slider::new(
+                                &mut draft.text_scale,
+                                TEXT_SCALE_RANGE.0..=TEXT_SCALE_RANGE.1,
+                            )
+                            .step_by(0.05),
+                        );
+                        ui.end_row();
+                        ui.label("Theme");
+                        ui.horizontal(|ui| {
+                            ui.selectable_value(&mut draft.theme, ThemeChoice::Dark, "Dark");
+                            ui.selectable_value(&mut draft.theme, ThemeChoice::Light, "Light");
+                        });
+                        ui.end_row();
+                        ui.label("Colours");
+                        ui.horizontal(|ui| {
+                            ui.selectable_value(&mut draft.palette, PaletteChoice::Calm, "Calm");
+                            ui.selectable_value(
+                                &mut draft.palette,
+                                PaletteChoice::ColourBlindSafe,
+                                "Colour-blind safe",
+                            );
+                        });
+                        ui.end_row();
+                    });
+            });
             if let Some(e) = save_error {
                 ui.colored_label(ui.visuals().warn_fg_color, e);
             }

@@ -215,6 +215,8 @@ impl LiveModel {
                 self.input.status = Some(status);
             }
             LiveMessage::RecordingError(e) => self.recording_error = Some(e),
+            // Taken by the app before the model sees it.
+            LiveMessage::Enrolment { .. } => {}
             LiveMessage::Speaker {
                 start,
                 end,

@@ -72,6 +72,9 @@ pub struct RecordTo {
     /// A WAV part is closed and the next begun before it would pass this many bytes
     /// ([`writer::DEFAULT_MAX_PART_BYTES`], 2 GiB).
     pub max_part_bytes: u64,
+    /// The partner's voice enrolment, copied into the folder (`partner-voice.wav`) so that
+    /// review tells the voices apart the same way.
+    pub partner_voice_clip: Option<PathBuf>,
 }
 
 /// Everything the pipeline needs to start.
@@ -105,6 +108,9 @@ pub enum LiveMessage {
         time: SampleTime,
         status: InputStatus,
     },
+    /// The input of a voice enrolment asked for with [`LivePipeline::record_enrolment`]:
+    /// mono samples at `rate_hz`.
+    Enrolment { rate_hz: u32, samples: Vec<f32> },
     /// Who made the vocalisation `[start, end)`, by voice; sent just before its
     /// `Event::Vocalisation`.
     Speaker {
@@ -185,6 +191,15 @@ pub struct LivePipeline {
     writer: Option<JoinHandle<WriterOutcome>>,
     /// The practitioner's lines (markers, push-to-talk, wrap-up) to the session writer.
     log_tx: Option<Sender<WriterMsg>>,
+    /// Requests to the analysis thread.
+    control_tx: Sender<Control>,
+}
+
+/// What the window asks of the analysis thread.
+#[derive(Debug, Clone, Copy)]
+enum Control {
+    /// Keep the next `secs` of input for a voice enrolment.
+    Enrol { secs: f64 },
 }
 
 /// Called by the analysis thread when something new is there to show.
@@ -219,6 +234,13 @@ impl LivePipeline {
                     source,
                 }
             })?;
+            if let Some(clip) = &rec.partner_voice_clip {
+                // Without it, review still works (two voices); the recording matters more.
+                let _ = copy_private(
+                    clip,
+                    &rec.dir.join(crate::session::model::PARTNER_VOICE_FILE),
+                );
+            }
             let (tx, rx) = bounded(WRITER_QUEUE);
             let writer_options = writer::WriterOptions {
                 dir: rec.dir.clone(),
@@ -260,11 +282,13 @@ impl LivePipeline {
             record_playback: options.record.as_ref().is_some_and(|r| r.record_playback),
             voice_models: options.voices.clone(),
             voices: None,
+            enrolment: None,
         };
+        let (control_tx, control_rx) = bounded::<Control>(4);
         let analysis_stop = Arc::clone(&stop);
         let analysis_handle = std::thread::Builder::new()
             .name("analysis".into())
-            .spawn(move || analysis.run(&analysis_stop, &source_rx, &status_rx))
+            .spawn(move || analysis.run(&analysis_stop, &source_rx, &status_rx, &control_rx))
             .map_err(LiveError::Thread)?;
 
         let capture_stop = Arc::clone(&stop);
@@ -281,7 +305,14 @@ impl LivePipeline {
             analysis: Some(analysis_handle),
             writer: writer_handle,
             log_tx,
+            control_tx,
         })
+    }
+
+    /// Asks the analysis thread for the next `secs` of input (a voice enrolment); it arrives as
+    /// [`LiveMessage::Enrolment`]. UI thread.
+    pub fn record_enrolment(&self, secs: f64) -> bool {
+        self.control_tx.try_send(Control::Enrol { secs }).is_ok()
     }
 
     /// Logs a practitioner's line (a marker, the push-to-talk key, the wrap-up) into the
@@ -530,6 +561,14 @@ fn device_loop(
     }
 }
 
+/// Copies `from` to `to`, readable by the owner only.
+fn copy_private(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    let mut src = std::fs::File::open(from)?;
+    let mut dst = crate::output::create_private(to)?;
+    std::io::copy(&mut src, &mut dst)?;
+    Ok(())
+}
+
 /// Stops a stream on a thread of its own: closing a device that has gone away can block inside
 /// the audio system for a long time, and must hold up neither reconnecting nor quitting.
 fn release(stream: cpal::Stream) {
@@ -574,6 +613,8 @@ struct AnalysisLoop {
     voice_models: Option<Arc<VoiceModels>>,
     /// Voice attribution for the current Analyzer's stream.
     voices: Option<LiveVoices>,
+    /// A voice enrolment being kept: (rate, samples, samples wanted).
+    enrolment: Option<(u32, Vec<f32>, usize)>,
 }
 
 impl AnalysisLoop {
@@ -583,9 +624,18 @@ impl AnalysisLoop {
         stop: &AtomicBool,
         sources: &Receiver<SourceOutput>,
         statuses: &Receiver<InputStatus>,
+        control: &Receiver<Control>,
     ) {
         loop {
             let stopping = stop.load(Ordering::Acquire);
+            while let Ok(Control::Enrol { secs }) = control.try_recv() {
+                let rate = self
+                    .source
+                    .as_ref()
+                    .map_or(ANALYSIS_RATE_HZ, |s| s.output.rate_hz);
+                let n = (secs.clamp(1.0, 60.0) * f64::from(rate)) as usize;
+                self.enrolment = Some((rate, Vec::with_capacity(n), n));
+            }
             while let Ok(status) = statuses.try_recv() {
                 self.send_status(status);
             }
@@ -706,6 +756,18 @@ impl AnalysisLoop {
         }
         if let Some(v) = &mut self.voices {
             v.push_samples(&self.block[..n]);
+        }
+        if let Some((rate_hz, kept, wanted)) = &mut self.enrolment {
+            if *rate_hz == rate {
+                let take = (*wanted - kept.len()).min(n);
+                kept.extend_from_slice(&self.block[..take]);
+            }
+            if kept.len() >= *wanted || *rate_hz != rate {
+                if let Some((rate_hz, samples, _)) = self.enrolment.take() {
+                    self.send_to_ui(LiveMessage::Enrolment { rate_hz, samples });
+                    self.wake();
+                }
+            }
         }
         self.analyzer_frames += n as u64;
         self.deliver_events();
