@@ -505,12 +505,14 @@ fn the_window_repairs_an_interrupted_session_when_it_opens_and_says_so() {
     let mut h = egui_kittest::Harness::builder()
         .with_size([1180.0, 720.0])
         .build_eframe(move |cc| attune::app::AttuneApp::new(&cc.egui_ctx, options));
-    h.step();
+    // The repair runs on a thread of its own: the window opens at once and says it when done.
     let said = format!("Recovered the interrupted session {}", dir.display());
-    assert!(
-        h.query_all_by_label_contains(&said).next().is_some(),
-        "no notice: {said}"
-    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.query_all_by_label_contains(&said).next().is_none() {
+        assert!(std::time::Instant::now() < until, "no notice: {said}");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(!dir.join("RECORDING").exists());
     assert!(dir.join("session.summary.json").is_file());
 }

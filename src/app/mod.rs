@@ -165,6 +165,9 @@ pub struct AttuneApp {
     /// Said once a session is finished ("Session saved …").
     pub session_notice: Option<String>,
     pub enrolment: enrol::Enrolment,
+    recovery: Option<Receiver<Vec<String>>>,
+    /// What the repair of interrupted sessions did, said until the window closes.
+    pub recovery_notice: Option<String>,
 }
 
 impl AttuneApp {
@@ -192,6 +195,8 @@ impl AttuneApp {
             wrap_up: None,
             session_notice: None,
             enrolment: enrol::Enrolment::default(),
+            recovery: None,
+            recovery_notice: None,
         };
         app.enrolment = enrol::Enrolment::new(app.options.store.path());
         if app.options.voices.is_none() && app.enrolment.enrolled() {
@@ -210,12 +215,26 @@ impl AttuneApp {
         app.apply_look();
         app.start_pipeline();
         // Sessions interrupted earlier (killed, power loss) are repaired, and the window says so.
-        use crate::session::recovery::{recover_interrupted, sentence};
-        let recovered = app.options.sessions_dir.as_deref().map(recover_interrupted);
-        let notices: Vec<String> = (app.model.recording_error.take().into_iter())
-            .chain(recovered.unwrap_or_default().iter().map(|n| sentence(n)))
-            .collect();
-        app.model.recording_error = (!notices.is_empty()).then(|| notices.join("\n"));
+        // Interrupted sessions are repaired on a "recover" thread (re-analysing a long one
+        // takes seconds); what it did is said on screen when it is done.
+        if let Some(dir) = app.options.sessions_dir.clone() {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let ctx = ctx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("recover".into())
+                .spawn(move || {
+                    use crate::session::recovery::{recover_interrupted, sentence};
+                    let notices: Vec<String> = recover_interrupted(&dir)
+                        .iter()
+                        .map(|n| sentence(n))
+                        .collect();
+                    let _ = tx.send(notices);
+                    ctx.request_repaint();
+                });
+            if spawned.is_ok() {
+                app.recovery = Some(rx);
+            }
+        }
         app
     }
 
@@ -247,10 +266,10 @@ impl AttuneApp {
             self.options.record_playback || matches!(input, InputChoice::Device { .. });
         let record = match &self.options.sessions_dir {
             Some(base) if record_this => {
-                let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-                let who = sanitise_name(&self.settings.participant);
+                // A new folder every time (numbered when a session began in the same second):
+                // a recorded session is never written over.
                 Some(RecordTo {
-                    dir: base.join(format!("{stamp}-{who}")),
+                    dir: crate::session::writer::new_session_dir(base, &self.settings.participant),
                     participant: self.settings.participant.clone(),
                     partner: "partner".into(),
                     record_playback: self.options.record_playback,
@@ -572,6 +591,10 @@ impl AttuneApp {
 
     /// The whole screen. UI thread.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        if let Some(notices) = self.recovery.as_ref().and_then(|r| r.try_recv().ok()) {
+            self.recovery = None;
+            self.recovery_notice = (!notices.is_empty()).then(|| notices.join("\n"));
+        }
         let pal = Palette::new(self.settings.theme, self.settings.palette);
         match &mut self.screen {
             Screen::Live => {}
@@ -673,6 +696,9 @@ impl AttuneApp {
                 if let Some(n) = &self.session_notice {
                     ui.label(RichText::new(n).size(15.0).color(pal.muted));
                 }
+                if let Some(n) = &self.recovery_notice {
+                    ui.label(RichText::new(n).size(15.0).color(pal.muted));
+                }
                 live_view::turn_cue_ui(ui, cue, &pal);
                 let voices = if self.options.voices.is_some() {
                     "Voices are told apart by your enrolment; hold Space while you answer to be sure"
@@ -745,26 +771,6 @@ impl eframe::App for AttuneApp {
 impl Drop for AttuneApp {
     fn drop(&mut self) {
         self.stop_pipeline();
-    }
-}
-
-/// Keeps a pseudonym usable as part of a folder name.
-fn sanitise_name(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(40)
-        .collect();
-    if s.is_empty() {
-        "participant".into()
-    } else {
-        s
     }
 }
 
