@@ -120,6 +120,17 @@ impl Enrolment {
 
     /// The learned models, once the "enrol" thread is done.
     pub fn poll(&mut self) -> Option<Arc<VoiceModels>> {
+        if self
+            .recording_since
+            .is_some_and(|t| t.elapsed().as_secs_f64() > ENROL_SECS + 5.0)
+        {
+            // The input stopped (device lost) or the clip was dropped on the way.
+            self.recording_since = None;
+            self.notice = Some((
+                "Your voice was not recorded: the input did not deliver. Try again".into(),
+                true,
+            ));
+        }
         let result = self.learning.as_ref()?.try_recv().ok()?;
         self.learning = None;
         match result {

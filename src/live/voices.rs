@@ -255,18 +255,30 @@ impl LiveVoices {
             return;
         }
         self.adapted_at_secs = now_secs;
-        // The kept stretch as a track of its own (frame 0 = the first kept frame).
-        let by = (self.first_frame * HOP_LEN) as u64;
-        let ceps_skip = self.first_frame.saturating_sub(self.ceps_first);
+        // The kept stretch as a track of its own: frame 0 = the first frame kept with both its
+        // pitch and its cepstrum.
+        let start = self.first_frame.max(self.ceps_first);
+        let by = (start * HOP_LEN) as u64;
         let track = ChannelTrack {
-            frames: self.frames.iter().copied().collect(),
-            ceps: self.ceps.iter().skip(ceps_skip).copied().collect(),
+            frames: self
+                .frames
+                .iter()
+                .skip(start - self.first_frame)
+                .copied()
+                .collect(),
+            ceps: self
+                .ceps
+                .iter()
+                .skip(start - self.ceps_first)
+                .copied()
+                .collect(),
             onsets: Vec::new(),
             vocalisations: self
                 .vocalisations
                 .iter()
+                .filter(|v| frame_of(v.start) >= start)
                 .map(|v| Vocalisation {
-                    start: SampleTime(v.start.0.saturating_sub(by)),
+                    start: SampleTime(v.start.0 - by),
                     end: SampleTime(v.end.0.saturating_sub(by)),
                     ..*v
                 })
