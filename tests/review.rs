@@ -182,6 +182,7 @@ fn round_trip_record_review_correct_export_and_reopen() {
             "--duration",
             "4",
         ])
+        .args(["--f0-min", "70", "--f0-max", "1200"])
         .arg("--session-dir")
         .arg(&dir)
         .output()
@@ -254,6 +255,12 @@ fn round_trip_record_review_correct_export_and_reopen() {
     // Re-import: opened again, the session is the reviewed one.
     let again = SessionModel::load(&dir, &LoadOptions::default()).unwrap();
     assert!(again.corrected);
+    assert_eq!(
+        (again.config.f0_min_hz, again.config.f0_max_hz),
+        (70.0, 1200.0),
+        "analysed with the person's range it was recorded with: {}",
+        std::fs::read_to_string(dir.join("session.json")).unwrap()
+    );
     assert_eq!(again.segments[0].speaker.as_str(), want);
     assert_eq!(again.markers.len(), 1);
 }

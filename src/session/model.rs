@@ -54,6 +54,9 @@ pub struct SessionMeta {
     pub started_utc: Option<String>,
     #[serde(default)]
     pub input: Option<String>,
+    /// The analysis settings the session was recorded with (the person's pitch range).
+    #[serde(default)]
+    pub settings: Option<AnalysisConfig>,
 }
 
 /// How to open a session.
@@ -62,6 +65,8 @@ pub struct LoadOptions {
     /// How speakers are told apart; `None`: the folder's enrolment clip if it has one, else
     /// two voices (A/B), named by the push-to-talk key when it was used.
     pub mode: Option<SpeakerMode>,
+    /// The analysis settings. Left at the defaults, a session folder is analysed with the
+    /// person's pitch range it was recorded with (`session.json`).
     pub config: AnalysisConfig,
 }
 
@@ -212,7 +217,21 @@ impl SessionModel {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_else(|| "session".into());
-        let config = options.config.clone();
+        let config = match &meta.settings {
+            Some(recorded) if options.config == AnalysisConfig::default() => {
+                let c = AnalysisConfig {
+                    f0_min_hz: recorded.f0_min_hz,
+                    f0_max_hz: recorded.f0_max_hz,
+                    ..options.config.clone()
+                };
+                if c.validate().is_ok() {
+                    c
+                } else {
+                    options.config.clone()
+                }
+            }
+            _ => options.config.clone(),
+        };
         let mode = match (&options.mode, &source) {
             (Some(m), _) => m.clone(),
             (None, SessionSource::Folder(dir)) if dir.join(PARTNER_VOICE_FILE).is_file() => {
