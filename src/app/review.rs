@@ -45,6 +45,8 @@ pub struct Loaded {
     pub audio: Arc<[f32]>,
     /// Min and max of every 10 ms of audio, for the waveform.
     pub envelope: Vec<(f32, f32)>,
+    /// The voiced frames by speaker (`SessionModel::pitch_by_speaker`), kept until an edit.
+    pub pitch: Vec<(f64, f32, Speaker)>,
 }
 
 /// Everything the review screen shows and edits. UI thread.
@@ -80,10 +82,12 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, String> {
     let model = SessionModel::load(path, options).map_err(|e| e.to_string())?;
     let audio: Arc<[f32]> = model.read_audio_16k().map_err(|e| e.to_string())?.into();
     let envelope = envelope(&audio);
+    let pitch = model.pitch_by_speaker();
     Ok(Loaded {
         model,
         audio,
         envelope,
+        pitch,
     })
 }
 
@@ -109,13 +113,6 @@ impl ReviewState {
             Ok(_) => state.loading = Some(rx),
             Err(e) => state.error = Some(format!("cannot start loading: {e}")),
         }
-        state
-    }
-
-    /// A review of an already loaded session (tests, and after loading). UI thread.
-    pub fn with_loaded(path: PathBuf, loaded: Loaded, marker_codes: Vec<String>) -> Self {
-        let mut state = Self::empty(path, marker_codes);
-        state.take_loaded(loaded);
         state
     }
 
@@ -207,6 +204,7 @@ impl ReviewState {
     pub fn edit(&mut self, f: impl FnOnce(&mut SessionModel) -> Option<Selection>) {
         let Some(l) = &mut self.loaded else { return };
         let sel = f(&mut l.model);
+        l.pitch = l.model.pitch_by_speaker();
         self.selection = sel;
         self.saved();
     }

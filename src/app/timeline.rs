@@ -226,9 +226,9 @@ pub fn timeline_ui(
 
     // Pitch per person on a semitone scale over the session's range.
     painter.rect_filled(l.pitch, 4.0, pal.card_bg);
-    let pitch = model.pitch_by_speaker();
+    let pitch = &loaded.pitch;
     let (mut lo, mut hi) = (f32::INFINITY, 0f32);
-    for (_, f0, _) in &pitch {
+    for (_, f0, _) in pitch {
         lo = lo.min(*f0);
         hi = hi.max(*f0);
     }
