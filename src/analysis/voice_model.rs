@@ -190,11 +190,6 @@ impl VoiceModel {
     }
 
     /// Voiced frames it was trained on.
-    /// The voice vectors the model was trained on.
-    pub fn training_data(&self) -> &[VoiceVector] {
-        &self.data
-    }
-
     pub fn frames(&self) -> usize {
         self.data.len()
     }

@@ -261,6 +261,7 @@ impl AttuneApp {
     fn start_pipeline(&mut self) {
         self.stop_pipeline();
         self.model = LiveModel::new();
+        self.model.expect_voice_labels = self.options.voices.is_some();
         let input = self.input_choice();
         let record_this =
             self.options.record_playback || matches!(input, InputChoice::Device { .. });
@@ -633,6 +634,7 @@ impl AttuneApp {
         let ctx = ui.ctx().clone();
         self.devices.poll();
         self.drain_messages();
+        self.model.settle_awaiting();
         let mut commands = self.shortcuts(&ctx);
         // On the live screen no widget keeps the keyboard focus, so Space never presses a
         // button there: every action has its key.

@@ -47,6 +47,9 @@ pub struct MirrorCard {
 const ECHOES_KEPT: usize = 500;
 /// Held-key intervals kept (enough for any answer still being analysed).
 const HELD_KEPT: usize = 64;
+/// Vocalisations waiting for a voice label, at most; and how long one waits (session s).
+const AWAITING_KEPT: usize = 16;
+const LABEL_WAIT_SECS: f64 = 2.0;
 /// Markers the live screen remembers (ticks on the ribbon, the last one named).
 const MARKERS_KEPT: usize = 64;
 /// A partner sound starting later than this after the person's (s) is not an answer to it.
@@ -162,6 +165,10 @@ pub struct LiveModel {
     voice_label: Option<(SampleTime, SampleTime, Speaker)>,
     /// Whether vocalisations are told apart by voice in this session.
     pub voices_used: bool,
+    /// Vocalisations get a voice label a moment after they end: wait for it.
+    pub expect_voice_labels: bool,
+    /// Ended vocalisations waiting for their label (with their shape and when they ended).
+    awaiting: VecDeque<(Vocalisation, VocalShape, f64)>,
     /// Markers logged in this session (session s, code), the latest `MARKERS_KEPT`.
     pub markers: VecDeque<(f64, String)>,
     /// Whether push-to-talk was used in this session (then unlabelled sounds are the person's).
@@ -273,19 +280,16 @@ impl LiveModel {
                         .filter(|&&o| o >= v.start.secs() - 0.03 && o < v.end.secs())
                         .map(|&o| SampleTime::from_secs(o)),
                 );
-                match self.who(&v) {
-                    Who::Partner => self.partner_sound(&v, &shape),
-                    who => {
-                        if who == Who::Person {
-                            self.pace.person_vocal_secs += v.duration_secs();
-                            self.pace.person_level_sum_db += f64::from(v.mean_level_dbfs);
-                            self.pace.person_n += 1;
+                if self.expect_voice_labels {
+                    // Its label comes a moment later (LiveMessage::Speaker).
+                    if self.awaiting.len() == AWAITING_KEPT {
+                        if let Some((v, shape, _)) = self.awaiting.pop_front() {
+                            self.finish_vocalisation(v, shape);
                         }
-                        self.add_activity(&v);
-                        self.card = Some(self.card_for(&v));
-                        self.last_vocalisation = Some(v);
-                        self.last_person = Some((v, shape));
                     }
+                    self.awaiting.push_back((v, shape, self.now_secs));
+                } else {
+                    self.finish_vocalisation(v, shape);
                 }
             }
         }
@@ -320,6 +324,39 @@ impl LiveModel {
         }
         self.markers.push_back((self.now_secs, code.to_string()));
         self.now_secs
+    }
+
+    /// A vocalisation is over and its speaker known (or no label will come): the card, the
+    /// echo score, the pace.
+    fn finish_vocalisation(&mut self, v: Vocalisation, shape: VocalShape) {
+        match self.who(&v) {
+            Who::Partner => self.partner_sound(&v, &shape),
+            who => {
+                if who == Who::Person {
+                    self.pace.person_vocal_secs += v.duration_secs();
+                    self.pace.person_level_sum_db += f64::from(v.mean_level_dbfs);
+                    self.pace.person_n += 1;
+                }
+                self.add_activity(&v);
+                self.card = Some(self.card_for(&v));
+                self.last_vocalisation = Some(v);
+                self.last_person = Some((v, shape));
+            }
+        }
+    }
+
+    /// Vocalisations whose voice label did not come within `LABEL_WAIT_SECS` are taken as they
+    /// are. UI thread, every frame.
+    pub fn settle_awaiting(&mut self) {
+        while self
+            .awaiting
+            .front()
+            .is_some_and(|(_, _, at)| self.now_secs - at > LABEL_WAIT_SECS)
+        {
+            if let Some((v, shape, _)) = self.awaiting.pop_front() {
+                self.finish_vocalisation(v, shape);
+            }
+        }
     }
 
     /// Whose sound `v` was: the partner's when the key was held over most of it.

@@ -111,7 +111,7 @@ pub enum LiveMessage {
     /// The input of a voice enrolment asked for with [`LivePipeline::record_enrolment`]:
     /// mono samples at `rate_hz`.
     Enrolment { rate_hz: u32, samples: Vec<f32> },
-    /// Who made the vocalisation `[start, end)`, by voice; sent just before its
+    /// Who made the vocalisation `[start, end)`, by voice; sent a moment after its
     /// `Event::Vocalisation`.
     Speaker {
         start: SampleTime,
@@ -258,6 +258,10 @@ impl LivePipeline {
                     })
                 })
                 .map_err(LiveError::Thread)?;
+            if options.voices.is_some() {
+                // The labelled rows come a moment after their vocalisations.
+                let _ = tx.try_send(WriterMsg::DeferSegments);
+            }
             writer_handle = Some(handle);
             log_tx = Some(tx.clone());
             writer_tx = Some(tx);
@@ -642,6 +646,7 @@ impl AnalysisLoop {
             while let Ok(src) = sources.try_recv() {
                 self.switch_source(src);
             }
+            self.poll_voices();
             let n = self.pop_audio();
             if n > 0 {
                 self.analyse(n);
@@ -777,12 +782,41 @@ impl AnalysisLoop {
             .store(self.closed_drops + drops, Ordering::Relaxed);
     }
 
+    /// Sends the voice labels that are ready on: to the window and into session.segments.csv.
+    fn poll_voices(&mut self) {
+        if let Some(v) = &mut self.voices {
+            let labels = v.poll();
+            self.deliver_labels(labels);
+        }
+    }
+
+    fn deliver_labels(&mut self, labels: Vec<crate::analysis::speaker::Segment>) {
+        for seg in labels {
+            if self.recording_source() {
+                self.send_to_writer(WriterMsg::Segment {
+                    vocalisation: seg.vocalisation,
+                    speaker: seg.speaker,
+                });
+            }
+            self.send_to_ui(LiveMessage::Speaker {
+                start: seg.vocalisation.start,
+                end: seg.vocalisation.end,
+                speaker: seg.speaker,
+                margin: seg.margin,
+            });
+            self.wake();
+        }
+    }
+
     fn finish_analyzer(&mut self) {
         if let Some((mut analyzer, _)) = self.analyzer.take() {
             analyzer.finish(&mut self.events);
             self.deliver_events();
         }
-        self.voices = None;
+        if let Some(mut v) = self.voices.take() {
+            let labels = v.drain();
+            self.deliver_labels(labels);
+        }
     }
 
     /// Sends this batch of events on, stamped on the session clock and with their latency.
@@ -804,19 +838,8 @@ impl AnalysisLoop {
             } else {
                 visible = true;
             }
-            if let Some(seg) = self.voices.as_mut().and_then(|v| v.push_event(&event)) {
-                if self.recording_source() {
-                    self.send_to_writer(WriterMsg::Segment {
-                        vocalisation: seg.vocalisation,
-                        speaker: seg.speaker,
-                    });
-                }
-                self.send_to_ui(LiveMessage::Speaker {
-                    start: seg.vocalisation.start,
-                    end: seg.vocalisation.end,
-                    speaker: seg.speaker,
-                    margin: seg.margin,
-                });
+            if let Some(v) = &mut self.voices {
+                v.push_event(&event);
             }
             if self.recording_source() {
                 self.send_to_writer(WriterMsg::Event(event));

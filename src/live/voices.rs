@@ -1,28 +1,27 @@
 //! Live voice attribution with one microphone: who made each vocalisation, told by voice from
-//! the partner's enrolment (and the person's, when there is one), as soon as it ends.
+//! the partner's enrolment (and the person's, when there is one), a moment after it ends.
 //!
 //! Runs on the "analysis" thread, beside the Analyzer (outside its allocation-free `process`):
 //! the same MFCC features as offline ([`VoiceFeatures`] on the 16 kHz stream), kept for the
 //! last [`KEEP_SECS`] only, so memory stays flat however long the session.
 //!
-//! Every [`ADAPT_EVERY_SECS`] a "voice-model" thread re-attributes the kept minutes the way
-//! `attune analyze` does a whole session ([`attribute_one_channel`]: the models refined on the
-//! session, close calls settled by turn-taking) and refines both voice models on the result, so
-//! the models learn the room and the day's voices; each vocalisation is then judged by both
-//! models as it ends ([`classify_vocalisation`]). Before the first adaptation, without the
-//! person's enrolment, a vocalisation is the partner's when the partner's model explains it about
-//! as well as it explains the enrolment. The push-to-talk key, in the window, still overrides.
+//! When a vocalisation ends it waits for a "voice-model" thread, which attributes the kept
+//! minutes exactly as `attune analyze` attributes a whole session ([`attribute_one_channel`]:
+//! the models refined on the session, the voice changes inside a vocalisation, close calls
+//! settled by turn-taking), but from the past only, and labels the vocalisations that were
+//! waiting. One job runs at a time; vocalisations that end meanwhile wait for the next. The
+//! labels arrive a fraction of a second late (the window waits for them); the push-to-talk key,
+//! in the window, still overrides.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver};
 
-use crate::analysis::speaker::{
-    attribute_one_channel, classify_vocalisation, vocalisation_features, Segment, Speaker,
-};
+use crate::analysis::speaker::{attribute_one_channel, Segment, Speaker};
 use crate::analysis::track::{frame_of, ChannelTrack, FrameRecord};
-use crate::analysis::voice_model::{VoiceModel, VoiceVector};
+use crate::analysis::voice_model::VoiceModel;
 use crate::config::ANALYSIS_RATE_HZ;
 use crate::dsp::resample::StreamResampler;
 use crate::dsp::voice::{Cepstrum, VoiceFeatures};
@@ -31,16 +30,11 @@ use crate::time::SampleTime;
 
 /// Samples per 10 ms frame on the session clock.
 const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
-/// The stretch of session kept for judging and adapting (about 100 bytes per 10 ms).
+/// The stretch of session kept for attribution (about 100 bytes per 10 ms).
 pub const KEEP_SECS: f64 = 180.0;
 const KEEP_FRAMES: usize = (KEEP_SECS * 100.0) as usize;
-/// How often the models are adapted to the session (session seconds).
-pub const ADAPT_EVERY_SECS: f64 = 4.0;
-/// Vocalisations needed before the first adaptation.
-const ADAPT_MIN_VOCALISATIONS: usize = 4;
-/// Mean log-likelihood (nats per frame) below the enrolment's own 10th percentile at which a
-/// vocalisation is not the partner's, before a model of the person exists.
-const PARTNER_MARGIN_NATS: f64 = 2.0;
+/// At the end of a stream, how long to wait for the last labels.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The voices enrolled for a live session.
 #[derive(Debug, Clone)]
@@ -49,44 +43,27 @@ pub struct VoiceModels {
     pub user: Option<VoiceModel>,
 }
 
-/// The per-session state of live voice attribution. "analysis" thread.
+/// One attribution job's answer: the vocalisations it was given, labelled.
+type Labels = Vec<Segment>;
+
+/// The per-stream state of live voice attribution. "analysis" thread.
 pub struct LiveVoices {
     models: Arc<VoiceModels>,
-    /// Both models refined on the session (partner, user).
-    adapted: Option<Arc<(VoiceModel, VoiceModel)>>,
-    adapting: Option<Receiver<Option<(VoiceModel, VoiceModel)>>>,
-    /// Session time of the last adaptation (s).
-    adapted_at_secs: f64,
-    /// The vocalisations of the kept stretch (session clock).
-    vocalisations: VecDeque<Vocalisation>,
     resampler: Option<StreamResampler>,
     features: VoiceFeatures,
-    /// Session frame index of `frames[0]` and `ceps[0]`.
+    /// Session frame index of `frames[0]`, and of `ceps[0]`.
     first_frame: usize,
     frames: VecDeque<FrameRecord>,
     ceps_first: usize,
     ceps: VecDeque<Cepstrum>,
     /// Frame offset of this stream on the session clock (a reconnection continues the clock).
     offset_frames: usize,
-    partner_threshold: f64,
+    /// The vocalisations of the kept stretch (session clock).
+    vocalisations: VecDeque<Vocalisation>,
+    /// Ended, not yet labelled.
+    waiting: Vec<Vocalisation>,
+    job: Option<Receiver<Labels>>,
     scratch: Vec<f32>,
-}
-
-/// The mean partner log-likelihood per frame of `x`.
-fn mean_ll(model: &VoiceModel, x: &[VoiceVector]) -> f64 {
-    x.iter().map(|v| model.log_likelihood(v)).sum::<f64>() / x.len().max(1) as f64
-}
-
-/// The enrolment's own 10th percentile of the mean log-likelihood over half-second stretches,
-/// less a margin.
-fn partner_threshold(model: &VoiceModel, data: &[VoiceVector]) -> f64 {
-    let mut means: Vec<f64> = data.chunks(50).map(|c| mean_ll(model, c)).collect();
-    means.sort_by(f64::total_cmp);
-    means
-        .get(means.len() / 10)
-        .copied()
-        .unwrap_or(f64::NEG_INFINITY)
-        - PARTNER_MARGIN_NATS
 }
 
 impl LiveVoices {
@@ -97,14 +74,9 @@ impl LiveVoices {
         } else {
             Some(StreamResampler::new(rate_hz).ok()?)
         };
-        let threshold = partner_threshold(&models.partner, models.partner.training_data());
         let offset_frames = (offset.0 as usize).div_ceil(HOP_LEN);
         Some(Self {
             models,
-            adapted: None,
-            adapting: None,
-            adapted_at_secs: 0.0,
-            vocalisations: VecDeque::new(),
             resampler,
             features: VoiceFeatures::new(),
             first_frame: offset_frames,
@@ -112,7 +84,9 @@ impl LiveVoices {
             ceps_first: offset_frames,
             ceps: VecDeque::with_capacity(KEEP_FRAMES + 1),
             offset_frames,
-            partner_threshold: threshold,
+            vocalisations: VecDeque::new(),
+            waiting: Vec::new(),
+            job: None,
             scratch: Vec::with_capacity(4096),
         })
     }
@@ -145,10 +119,9 @@ impl LiveVoices {
         }
     }
 
-    /// Takes one of the Analyzer's events (on the session clock); returns the attribution
-    /// when it is a vocalisation.
-    pub fn push_event(&mut self, event: &Event) -> Option<Segment> {
-        self.poll_adaptation();
+    /// Takes one of the Analyzer's events (on the session clock). A vocalisation waits for its
+    /// label ([`LiveVoices::poll`]).
+    pub fn push_event(&mut self, event: &Event) {
         match event {
             Event::Pitch(p) => {
                 let k = frame_of(p.time);
@@ -168,10 +141,8 @@ impl LiveVoices {
                     self.frames.pop_front();
                     self.first_frame += 1;
                 }
-                None
             }
             Event::Vocalisation(v) => {
-                let seg = self.judge(v);
                 self.vocalisations.push_back(*v);
                 while self
                     .vocalisations
@@ -180,83 +151,51 @@ impl LiveVoices {
                 {
                     self.vocalisations.pop_front();
                 }
-                self.adapt(v.end.secs());
-                Some(seg)
+                self.waiting.push(*v);
             }
-            _ => None,
+            _ => {}
         }
     }
 
-    /// The vocalisation's frames as a small track of their own (frame 0 = `from`).
-    fn window(&self, v: &Vocalisation) -> (ChannelTrack, Vocalisation) {
-        let from = frame_of(v.start).max(self.first_frame);
-        let to = frame_of(v.end) + 1;
-        let frames = (from..to)
-            .map(|k| {
-                self.frames
-                    .get(k.wrapping_sub(self.first_frame))
-                    .copied()
-                    .unwrap_or_default()
-            })
-            .collect();
-        let ceps = (from..to)
-            .map_while(|k| {
-                k.checked_sub(self.ceps_first)
-                    .and_then(|i| self.ceps.get(i))
-                    .copied()
-            })
-            .collect();
-        let t = ChannelTrack {
-            frames,
-            ceps,
-            ..ChannelTrack::default()
-        };
-        let by = (from * HOP_LEN) as u64;
-        let local = Vocalisation {
-            start: SampleTime(v.start.0.saturating_sub(by)),
-            end: SampleTime(v.end.0.saturating_sub(by)),
-            ..*v
-        };
-        (t, local)
+    /// The labels that are ready (in the order the vocalisations ended); starts the next job
+    /// when vocalisations wait. Call it often.
+    pub fn poll(&mut self) -> Labels {
+        let mut out = Vec::new();
+        if let Some(rx) = &self.job {
+            match rx.try_recv() {
+                Ok(labels) => {
+                    self.job = None;
+                    out = labels;
+                }
+                Err(crossbeam_channel::TryRecvError::Disconnected) => self.job = None,
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+            }
+        }
+        if self.job.is_none() && !self.waiting.is_empty() {
+            self.start_job();
+        }
+        out
     }
 
-    fn judge(&mut self, v: &Vocalisation) -> Segment {
-        let (track, local) = self.window(v);
-        let mut seg = match (&self.adapted, &self.models.user) {
-            (Some(m), _) => classify_vocalisation(&track, &local, &m.0, &m.1),
-            (None, Some(u)) => classify_vocalisation(&track, &local, &self.models.partner, u),
-            (None, None) => {
-                let f = vocalisation_features(&track, &local);
-                let ll = mean_ll(&self.models.partner, &f);
-                Segment {
-                    vocalisation: local,
-                    speaker: if f.is_empty() {
-                        Speaker::Unknown
-                    } else if ll >= self.partner_threshold {
-                        Speaker::Partner
-                    } else {
-                        Speaker::User
-                    },
-                    track: 0,
-                    margin: (ll - self.partner_threshold).abs() as f32,
+    /// Waits (up to a few seconds) for every waiting vocalisation's label: the stream ended.
+    pub fn drain(&mut self) -> Labels {
+        let mut out = Vec::new();
+        for _ in 0..2 {
+            if self.job.is_none() && !self.waiting.is_empty() {
+                self.start_job();
+            }
+            if let Some(rx) = self.job.take() {
+                if let Ok(labels) = rx.recv_timeout(DRAIN_TIMEOUT) {
+                    out.extend(labels);
                 }
             }
-        };
-        seg.vocalisation = *v;
-        seg
+        }
+        out
     }
 
-    /// Starts an adaptation on a "voice-model" thread when one is due.
-    fn adapt(&mut self, now_secs: f64) {
-        if self.adapting.is_some()
-            || now_secs - self.adapted_at_secs < ADAPT_EVERY_SECS
-            || self.vocalisations.len() < ADAPT_MIN_VOCALISATIONS
-        {
-            return;
-        }
-        self.adapted_at_secs = now_secs;
-        // The kept stretch as a track of its own: frame 0 = the first frame kept with both its
-        // pitch and its cepstrum.
+    /// The kept stretch as a track of its own (frame 0 = the first frame kept with both its
+    /// pitch and its cepstrum) and how far it is shifted (samples).
+    fn kept_track(&self) -> (ChannelTrack, u64) {
         let start = self.first_frame.max(self.ceps_first);
         let by = (start * HOP_LEN) as u64;
         let track = ChannelTrack {
@@ -277,59 +216,63 @@ impl LiveVoices {
                 .vocalisations
                 .iter()
                 .filter(|v| frame_of(v.start) >= start)
-                .map(|v| Vocalisation {
-                    start: SampleTime(v.start.0 - by),
-                    end: SampleTime(v.end.0.saturating_sub(by)),
-                    ..*v
-                })
+                .map(|v| shift_back(v, by))
                 .collect(),
         };
+        (track, by)
+    }
+
+    fn start_job(&mut self) {
+        let (track, by) = self.kept_track();
+        let waiting = std::mem::take(&mut self.waiting);
         let models = Arc::clone(&self.models);
         let (tx, rx) = bounded(1);
         let spawned = std::thread::Builder::new()
             .name("voice-model".into())
             .spawn(move || {
-                let _ = tx.send(adapted_models(&track, &models));
+                let _ = tx.send(label(&track, by, &waiting, &models));
             });
-        if spawned.is_ok() {
-            self.adapting = Some(rx);
-        }
-    }
-
-    fn poll_adaptation(&mut self) {
-        if let Some(rx) = &self.adapting {
-            if let Ok(result) = rx.try_recv() {
-                self.adapting = None;
-                if let Some(m) = result {
-                    self.adapted = Some(Arc::new(m));
-                }
+        match spawned {
+            Ok(_) => self.job = Some(rx),
+            Err(_) => {
+                // No thread: these vocalisations stay unlabelled rather than stall the analysis.
+                self.job = None;
             }
         }
     }
+}
 
-    /// Whether the models have been adapted to this session yet.
-    pub fn adapted(&self) -> bool {
-        self.adapted.is_some()
+fn shift_back(v: &Vocalisation, by: u64) -> Vocalisation {
+    Vocalisation {
+        start: SampleTime(v.start.0.saturating_sub(by)),
+        end: SampleTime(v.end.0.saturating_sub(by)),
+        ..*v
     }
 }
 
-/// Re-attributes `track` as a whole session and refines both models on the result (the
-/// person's is trained from the session alone when not enrolled). "voice-model" thread.
-fn adapted_models(track: &ChannelTrack, models: &VoiceModels) -> Option<(VoiceModel, VoiceModel)> {
+/// Attributes `track` as `attune analyze` does a session and gives each of `waiting` (session
+/// clock; `track` starts `by` samples in) the speaker of the part that overlaps it most.
+/// "voice-model" thread.
+fn label(track: &ChannelTrack, by: u64, waiting: &[Vocalisation], models: &VoiceModels) -> Labels {
     let segments = attribute_one_channel(track, Some(&models.partner), models.user.as_ref());
-    let (mut partner_x, mut user_x) = (Vec::new(), Vec::new());
-    for s in &segments {
-        let f = vocalisation_features(track, &s.vocalisation);
-        match s.speaker {
-            Speaker::Partner => partner_x.extend(f),
-            Speaker::User => user_x.extend(f),
-            _ => {}
-        }
-    }
-    let partner = models.partner.refined(&partner_x).ok()?;
-    let user = match &models.user {
-        Some(u) => u.refined(&user_x).ok()?,
-        None => VoiceModel::train(&user_x).ok()?,
-    };
-    Some((partner, user))
+    waiting
+        .iter()
+        .map(|v| {
+            let local = shift_back(v, by);
+            let overlap = |s: &Segment| {
+                s.vocalisation.end.0.min(local.end.0) as i64
+                    - s.vocalisation.start.0.max(local.start.0) as i64
+            };
+            let best = segments
+                .iter()
+                .filter(|s| overlap(s) > 0)
+                .max_by_key(|s| overlap(s));
+            Segment {
+                vocalisation: *v,
+                speaker: best.map_or(Speaker::Unknown, |s| s.speaker),
+                track: 0,
+                margin: best.map_or(0.0, |s| s.margin),
+            }
+        })
+        .collect()
 }

@@ -65,8 +65,10 @@ pub enum WriterMsg {
     },
     /// A practitioner's line: a marker, the push-to-talk key, the wrap-up.
     Log(LogLine),
-    /// Who made a vocalisation (live voice attribution); sent just before its event, and
-    /// then written to `session.segments.csv` in place of the unattributed row.
+    /// Vocalisations are attributed live: `session.segments.csv` gets the `Segment` rows, not
+    /// the unattributed rows of the `Vocalisation` events.
+    DeferSegments,
+    /// Who made a vocalisation (live voice attribution), a moment after its event.
     Segment {
         vocalisation: crate::events::Vocalisation,
         speaker: crate::analysis::speaker::Speaker,
@@ -336,10 +338,7 @@ impl Recorder {
 
     fn segment(&mut self, v: &crate::events::Vocalisation, speaker: &str) -> io::Result<()> {
         match &mut self.analysis {
-            Some(a) => {
-                a.defer_segments();
-                a.write_segment(v, speaker)
-            }
+            Some(a) => a.write_segment(v, speaker),
             None => Ok(()),
         }
     }
@@ -481,6 +480,12 @@ pub fn run_writer(
             Some(WriterMsg::Event(e)) => rec.event(e),
             Some(WriterMsg::Status { time, status }) => rec.status(*time, status),
             Some(WriterMsg::Log(line)) => rec.log(line),
+            Some(WriterMsg::DeferSegments) => {
+                if let Some(a) = &mut rec.analysis {
+                    a.defer_segments();
+                }
+                Ok(())
+            }
             Some(WriterMsg::Segment {
                 vocalisation,
                 speaker,
