@@ -345,46 +345,57 @@ fn bad_session_options_give_one_clear_line() {
 }
 
 #[test]
-fn a_vocalisation_is_classified_as_it_ends_by_the_voice_models() {
-    use attune::analysis::speaker::{classify_vocalisation, track_features, Speaker};
-    use attune::analysis::voice_model::VoiceModel;
-    use attune::audio::decode::ChannelSelect;
+fn live_each_vocalisation_is_labelled_by_the_partners_enrolment_soon_after_it_ends() {
+    use attune::analysis::Analyzer;
     use attune::config::AnalysisConfig;
-    use attune::session::analysis::analyse_track;
+    use attune::live::voices::{LiveVoices, VoiceModels};
+    use attune::session::analysis::load_voice;
+    use attune::time::SampleTime;
     let dir = tempfile::tempdir().unwrap();
     let (wav, partner_clip, want) = mono_session(dir.path());
-    let config = AnalysisConfig::default();
-    let track = |p: &Path| {
-        analyse_track(p, ChannelSelect::Downmix, &config, true, &mut |_| Ok(()))
-            .unwrap()
-            .track
-    };
-    // The user's enrolment: other vocalisations of the user's voice.
-    let mut enrol = noise(5.0, 0.0005, 5);
-    for (i, glide) in [-5.0, 2.0, 6.0].into_iter().enumerate() {
-        add(
-            &mut enrol,
-            0.3 + 1.5 * i as f64,
-            &vocalise(USER, 1.0, glide, 0.25),
-            1.0,
-            0,
-        );
+    let config = AnalysisConfig::live();
+    let models = std::sync::Arc::new(VoiceModels {
+        partner: load_voice(&partner_clip, &config).unwrap(),
+        user: None,
+    });
+    let mut reader = hound::WavReader::open(&wav).unwrap();
+    let rate = reader.spec().sample_rate;
+    let x: Vec<f32> = reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    // As the analysis thread does: 5 ms blocks, events to the attribution, labels polled.
+    let mut analyzer = Analyzer::new(&config, rate).unwrap();
+    let mut voices = LiveVoices::new(models, rate, SampleTime(0)).unwrap();
+    let (mut events, mut labels) = (Vec::new(), Vec::new());
+    for block in x.chunks(rate as usize / 200) {
+        analyzer.process(block, &mut events);
+        voices.push_samples(block);
+        for e in events.drain(..) {
+            voices.push_event(&e);
+        }
+        labels.extend(voices.poll());
     }
-    let user_clip = dir.path().join("user.wav");
-    write_wav(&user_clip, RATE, &[to_f32(enrol)]);
-    let partner = VoiceModel::train(&track_features(&track(&partner_clip))).unwrap();
-    let user = VoiceModel::train(&track_features(&track(&user_clip))).unwrap();
-    let session = track(&wav);
-    assert_eq!(session.vocalisations.len(), want.len());
-    for (v, (_, who)) in session.vocalisations.iter().zip(&want) {
-        let s = classify_vocalisation(&session, v, &partner, &user);
-        let expected = if *who == "user" {
-            Speaker::User
-        } else {
-            Speaker::Partner
-        };
-        assert_eq!(s.speaker, expected, "{:.2}", v.start.secs());
+    analyzer.finish(&mut events);
+    for e in events.drain(..) {
+        voices.push_event(&e);
     }
+    labels.extend(voices.drain());
+    assert_eq!(labels.len(), want.len(), "{labels:?}");
+    let right = labels
+        .iter()
+        .zip(&want)
+        .filter(|(s, (_, who))| s.speaker.as_str() == *who)
+        .count();
+    assert!(
+        right == want.len(),
+        "{right} of {} right: {:?}",
+        want.len(),
+        labels
+            .iter()
+            .map(|s| s.speaker.as_str())
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -498,39 +498,6 @@ fn gap_split(scorer: &Scorer<'_>, f: &[(usize, VoiceVector)]) -> Option<(usize, 
     best.map(|(_, e, s)| (e, s))
 }
 
-/// One vocalisation as it ends (the live window, on its `Vocalisation` event): `partner` or
-/// `user` by the voice models' trimmed-mean log-likelihood ratios, spectral envelope and pitch
-/// equally weighted (nats per frame, without the session-wide scaling of
-/// [`attribute_one_channel`], which re-labels a whole session and is preferred offline).
-/// `Unknown` when the vocalisation has no voiced frame to judge.
-pub fn classify_vocalisation(
-    track: &ChannelTrack,
-    v: &Vocalisation,
-    partner: &VoiceModel,
-    user: &VoiceModel,
-) -> Segment {
-    let scorer = Scorer {
-        partner,
-        user,
-        spread: (1.0, 1.0),
-    };
-    let f = vocalisation_features(track, v);
-    let (spec, pitch) = scorer.segment_parts(&f);
-    let s = scorer.combine(spec, pitch);
-    Segment {
-        vocalisation: *v,
-        speaker: if f.is_empty() {
-            Speaker::Unknown
-        } else if s > 0.0 {
-            Speaker::Partner
-        } else {
-            Speaker::User
-        },
-        track: 0,
-        margin: s.abs() as f32,
-    }
-}
-
 /// One microphone: labels each vocalisation of `track` by the voice models' log-likelihood
 /// ratios (spectral envelope and pitch). A missing model is estimated from the session itself
 /// (the vocalisations the other model explains worst), and both are refined on the session's
