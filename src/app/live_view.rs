@@ -109,14 +109,19 @@ pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &
     let current_from = model.vocalising_since.unwrap_or(f64::INFINITY);
     let mut piece: Vec<Pos2> = Vec::with_capacity(RIBBON_PIECE + 1);
     let mut piece_width = 0.0f32;
-    let mut piece_current = false;
+    // 0: the person's earlier sounds, 1: the sound in progress, 2: the partner's.
+    let mut piece_kind = 0u8;
     let mut last_t = f64::NEG_INFINITY;
-    let flush = |piece: &mut Vec<Pos2>, width: f32, current: bool| {
+    let flush = |piece: &mut Vec<Pos2>, width: f32, kind: u8| {
         let n = piece.len();
         if n == 0 {
             return;
         }
-        let colour = if current { pal.voice } else { pal.voice_past };
+        let colour = match kind {
+            1 => pal.voice,
+            2 => pal.partner_voice,
+            _ => pal.voice_past,
+        };
         let w = width / n as f32;
         if n == 1 {
             painter.circle_filled(piece[0], w / 2.0, colour);
@@ -133,21 +138,25 @@ pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &
             continue;
         };
         let pos = Pos2::new(x_of(p.t_secs), y_of(f64::from(f0)));
-        let current = p.t_secs >= current_from;
+        let kind = if model.partner_at(p.t_secs) {
+            2
+        } else {
+            u8::from(p.t_secs >= current_from)
+        };
         let joined = p.t_secs - last_t < 0.035;
-        if !joined || current != piece_current || piece.len() > RIBBON_PIECE {
-            flush(&mut piece, piece_width, piece_current);
+        if !joined || kind != piece_kind || piece.len() > RIBBON_PIECE {
+            flush(&mut piece, piece_width, piece_kind);
             if !joined {
                 piece.clear();
             }
             piece_width = piece.len() as f32 * width_for(p.level_dbfs);
-            piece_current = current;
+            piece_kind = kind;
         }
         piece.push(pos);
         piece_width += width_for(p.level_dbfs);
         last_t = p.t_secs;
     }
-    flush(&mut piece, piece_width, piece_current);
+    flush(&mut piece, piece_width, piece_kind);
     // Where "now" is.
     painter.vline(plot.max.x - 1.0, plot.y_range(), Stroke::new(2.0, pal.grid));
 

@@ -163,6 +163,8 @@ pub struct LiveModel {
     held: VecDeque<(f64, f64)>,
     /// The voice attribution of the vocalisation about to end (start, end, speaker).
     voice_label: Option<(SampleTime, SampleTime, Speaker)>,
+    /// The partner's recent vocalisations (session s), for the ribbon.
+    partner_spans: VecDeque<(f64, f64)>,
     /// Whether vocalisations are told apart by voice in this session.
     pub voices_used: bool,
     /// Vocalisations get a voice label a moment after they end: wait for it.
@@ -232,6 +234,14 @@ impl LiveModel {
             } => {
                 self.voices_used = true;
                 self.voice_label = Some((start, end, speaker));
+                // Labels come in order: those before it will get none now; this one is settled.
+                while let Some((v, shape, _)) = self.awaiting.pop_front() {
+                    let this = v.start == start && v.end == end;
+                    self.finish_vocalisation(v, shape);
+                    if this {
+                        break;
+                    }
+                }
             }
         }
     }
@@ -359,6 +369,17 @@ impl LiveModel {
         }
     }
 
+    /// Whether the sound at `t_secs` is the partner's (the key is or was held then, or the
+    /// vocalisation it belongs to was the partner's). The ribbon draws it in the partner's colour.
+    pub fn partner_at(&self, t_secs: f64) -> bool {
+        self.partner_key_since.is_some_and(|s| t_secs >= s)
+            || self
+                .partner_spans
+                .iter()
+                .chain(self.held.iter())
+                .any(|&(a, b)| t_secs >= a && t_secs <= b)
+    }
+
     /// Whose sound `v` was: the partner's when the key was held over most of it.
     pub fn who(&self, v: &Vocalisation) -> Who {
         let (a, b) = (v.start.secs(), v.end.secs());
@@ -384,6 +405,10 @@ impl LiveModel {
     }
 
     fn partner_sound(&mut self, v: &Vocalisation, shape: &VocalShape) {
+        if self.partner_spans.len() == HELD_KEPT {
+            self.partner_spans.pop_front();
+        }
+        self.partner_spans.push_back((v.start.secs(), v.end.secs()));
         self.pace.partner_vocal_secs += v.duration_secs();
         self.pace.partner_level_sum_db += f64::from(v.mean_level_dbfs);
         self.pace.partner_n += 1;
@@ -614,5 +639,68 @@ mod tests {
             card.contour[0].1 < card.contour[99].1,
             "rising contour kept in order"
         );
+    }
+
+    fn vocalisation(a: f64, b: f64) -> Vocalisation {
+        Vocalisation {
+            start: SampleTime::from_secs(a),
+            end: SampleTime::from_secs(b),
+            peak_level_dbfs: -12.0,
+            mean_level_dbfs: -18.0,
+            f0_median_hz: 300.0,
+            f0_low_hz: 255.0,
+            f0_high_hz: 345.0,
+            voiced_frames: 50,
+            syllables: 1,
+            syllable_rate_hz: 0.0,
+            mean_ioi_secs: 0.0,
+            regularity: None,
+        }
+    }
+
+    #[test]
+    fn a_voice_label_arriving_after_the_sound_makes_it_the_partners_answer() {
+        let mut m = LiveModel::new();
+        m.expect_voice_labels = true;
+        let event = |v: Vocalisation| LiveMessage::Event {
+            event: Event::Vocalisation(v),
+            captured_at: None,
+            analysed_at: Instant::now(),
+        };
+        let label = |v: Vocalisation, speaker: Speaker| LiveMessage::Speaker {
+            start: v.start,
+            end: v.end,
+            speaker,
+            margin: 1.0,
+        };
+        for i in 0..100 {
+            m.apply(pitch(0.5 + i as f64 * 0.01, Some(300.0)));
+        }
+        let person = vocalisation(0.5, 1.5);
+        m.apply(event(person));
+        assert!(m.card.is_none(), "the sound waits for its label");
+        m.apply(label(person, Speaker::User));
+        assert!(m.card.is_some(), "the person's sound is on the card");
+        for i in 0..80 {
+            m.apply(pitch(2.0 + i as f64 * 0.01, Some(300.0)));
+        }
+        let answer = vocalisation(2.0, 2.8);
+        m.apply(event(answer));
+        m.apply(label(answer, Speaker::Partner));
+        assert_eq!(
+            m.echoes.len(),
+            1,
+            "the answer is scored against the person's sound"
+        );
+        assert!(
+            m.partner_at(2.4) && !m.partner_at(1.0),
+            "the ribbon colours the answer"
+        );
+        // A label that never comes: the sound is taken as it is after 2 s.
+        let lone = vocalisation(3.0, 3.5);
+        m.apply(event(lone));
+        m.apply(pitch(6.0, None));
+        m.settle_awaiting();
+        assert_eq!(m.card.as_ref().map(|c| c.duration_secs), Some(0.5));
     }
 }

@@ -13,6 +13,8 @@ pub struct Palette {
     pub voice_past: Color32,
     /// "Your turn".
     pub turn: Color32,
+    /// The partner's sounds on the ribbon (the turn colour, quieter).
+    pub partner_voice: Color32,
     /// Beats (syllable onsets).
     pub beat: Color32,
     /// Quiet text, grid lines.
@@ -58,6 +60,7 @@ impl Palette {
             // Opaque, so overlapping pieces of the ribbon do not show their seams.
             voice_past: mix(voice, background, 0.5),
             turn,
+            partner_voice: mix(turn, background, 0.45),
             beat,
             muted: if dark {
                 Color32::from_gray(140)
