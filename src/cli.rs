@@ -356,7 +356,7 @@ fn recover(args: &RecoverArgs) -> anyhow::Result<ExitCode> {
                 Ok(r) => println!(
                     "recovered {}: {} of audio in {} part(s), {} events kept, {} bytes dropped",
                     session.display(),
-                    recovery::clock(r.audio_secs),
+                    crate::time::clock(r.audio_secs),
                     r.audio_parts,
                     r.events_kept,
                     r.bytes_dropped

@@ -23,6 +23,24 @@ impl SampleTime {
     }
 }
 
+/// A time in seconds as people read it: `M:SS`, or `H:MM:SS` from an hour on. Any thread.
+pub fn clock(secs: f64) -> String {
+    let total = secs.max(0.0).round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// `M:SS.s`: a moment on a timeline, to a tenth of a second. Any thread.
+pub fn clock_tenths(secs: f64) -> String {
+    let secs = secs.max(0.0);
+    let m = (secs / 60.0).floor();
+    format!("{}:{:04.1}", m as u64, secs - m * 60.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -405,8 +405,11 @@ pub fn marker_bar_ui(
         }
         if let Some((t, code)) = model.markers.back() {
             ui.label(
-                RichText::new(format!("· logged {code} at {}", super::review::clock(*t)))
-                    .color(pal.beat),
+                RichText::new(format!(
+                    "· logged {code} at {}",
+                    crate::time::clock_tenths(*t)
+                ))
+                .color(pal.beat),
             );
         }
     });

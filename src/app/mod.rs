@@ -487,7 +487,7 @@ impl AttuneApp {
                 (Some(dir), Some(r)) if r.audio_secs > 0.0 => Some(format!(
                     "Session saved: {} ({})",
                     dir.display(),
-                    review::clock(r.audio_secs)
+                    crate::time::clock_tenths(r.audio_secs)
                 )),
                 _ => None,
             };

@@ -7,6 +7,7 @@
 //! callback ([`crate::audio::output`]). Every correction is saved at once to `review.json`
 //! beside the recording, and every measure follows it ([`SessionModel::remeasure`]).
 
+use crate::time::clock_tenths;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -483,8 +484,8 @@ impl ReviewState {
                     ui.heading("Vocalisation");
                     ui.label(format!(
                         "{} – {}  ({:.2} s)",
-                        clock(v.start.secs()),
-                        clock(v.end.secs()),
+                        clock_tenths(v.start.secs()),
+                        clock_tenths(v.end.secs()),
                         v.duration_secs()
                     ));
                     if v.f0_median_hz > 0.0 {
@@ -582,7 +583,7 @@ impl ReviewState {
             Some(Selection::Marker(i)) => {
                 if let Some(mk) = m.markers.get(i).cloned() {
                     ui.heading("Marker");
-                    ui.label(clock(mk.t_s));
+                    ui.label(clock_tenths(mk.t_s));
                     let mut edited = mk.clone();
                     egui::ComboBox::from_label("code")
                         .selected_text(edited.code.clone())
@@ -657,12 +658,6 @@ pub fn speaker_name(s: Speaker) -> &'static str {
     }
 }
 
-/// `m:ss.s`.
-pub fn clock(secs: f64) -> String {
-    let m = (secs / 60.0).floor();
-    format!("{}:{:04.1}", m as u64, secs - m * 60.0)
-}
-
 fn title(m: &SessionModel) -> String {
     let mut t = m.name.clone();
     if let Some(p) = &m.meta.participant {
@@ -671,7 +666,7 @@ fn title(m: &SessionModel) -> String {
     if let Some(d) = &m.meta.started_utc {
         t.push_str(&format!(" · {}", d.replace('T', " ").trim_end_matches('Z')));
     }
-    t.push_str(&format!(" · {}", clock(m.duration_secs)));
+    t.push_str(&format!(" · {}", clock_tenths(m.duration_secs)));
     if m.corrected {
         t.push_str(" · reviewed");
     }

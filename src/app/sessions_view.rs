@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use egui::{RichText, Ui};
 
-use super::review::clock;
 use super::theme::Palette;
 use crate::session::log::read_log;
 use crate::session::model::SessionMeta;
+use crate::time::clock_tenths as clock;
 
 /// One recorded session as the list shows it.
 #[derive(Debug, Clone, PartialEq)]

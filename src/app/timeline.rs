@@ -384,7 +384,7 @@ pub fn timeline_ui(
         painter.text(
             Pos2::new(x, l.axis.top() + 4.0),
             Align2::CENTER_TOP,
-            super::review::clock(t),
+            crate::time::clock_tenths(t),
             small.clone(),
             pal.muted,
         );

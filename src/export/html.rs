@@ -42,11 +42,7 @@ fn opt(x: Option<f64>, digits: usize, unit: &str) -> String {
     }
 }
 
-/// `m:ss` for a time in seconds.
-fn clock(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    format!("{}:{:02}", s / 60, s % 60)
-}
+use crate::time::clock;
 
 /// A tick step (s) giving about 6-10 ticks over `span` seconds.
 fn tick_step(span: f64) -> f64 {

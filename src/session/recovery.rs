@@ -21,6 +21,7 @@
 //! as it is and the reason is reported. Every function here runs on the thread that calls it
 //! (the main thread for the command line, the UI thread for the window).
 
+use crate::time::clock;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -275,17 +276,6 @@ pub fn sentence(notice: &str) -> String {
     chars
         .next()
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
-/// `M:SS`, or `H:MM:SS` from an hour on.
-pub fn clock(secs: f64) -> String {
-    let total = secs.max(0.0).round() as u64;
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
