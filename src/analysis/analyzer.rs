@@ -23,6 +23,10 @@ const BACKGROUND_FRAMES: usize = 500;
 /// The noise floor is the minimum over about this many frames (3 s).
 const FLOOR_FRAMES: usize = 300;
 
+/// Of the frames too quiet to be searched for a period, one in this many teaches the pitch
+/// analyser the room's noise spectrum.
+const NOISE_FRAME_STRIDE: u64 = 2;
+
 /// Frames quieter than this are never voiced.
 const MIN_VOICED_LEVEL_DBFS: f32 = -80.0;
 
@@ -180,6 +184,11 @@ impl Core {
             let feats = if self.can_be_voiced(level_db, floor_db) {
                 self.pitch.analyze(frame)
             } else {
+                // Consecutive frames overlap by four fifths: every fourth is enough to learn
+                // the room's noise from.
+                if level_db > MIN_VOICED_LEVEL_DBFS && self.next_frame % NOISE_FRAME_STRIDE == 0 {
+                    self.pitch.observe_noise(frame);
+                }
                 FrameFeatures {
                     level_db,
                     ..FrameFeatures::default()

@@ -5,6 +5,7 @@ pub mod filter;
 pub mod noise;
 pub mod pitch;
 pub mod resample;
+pub mod spectral_noise;
 pub mod tracker;
 pub mod voice;
 

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
+use super::spectral_noise::NoiseSpectrum;
+
 /// Refinement window in periods of the candidate.
 const REFINE_PERIODS: f64 = 2.5;
 /// Candidates less periodic than this are left as they are (noise, breath).
@@ -22,6 +24,13 @@ const REFINED_CANDIDATES: usize = 3;
 const REFINE_MAX_WALK: usize = 1;
 /// Shortest refinement window (10 ms at 16 kHz).
 const REFINE_MIN_WINDOW: usize = 160;
+
+/// A searched frame whose best periodicity stays below this holds no voice: the noise
+/// spectrum learns from it.
+const NOISE_MAX_STRENGTH: f32 = 0.5;
+/// Spectral subtraction: multiples of the noise spectrum removed, and the lowest power gain.
+const NOISE_OVERSUBTRACTION: f32 = 1.5;
+const NOISE_FLOOR_POWER_GAIN: f32 = 0.03;
 
 /// Most candidates kept per frame.
 pub const MAX_CANDIDATES: usize = 6;
@@ -73,6 +82,12 @@ pub struct PitchAnalyzer {
     buf_b: Vec<f32>,
     spec_a: Vec<Complex<f32>>,
     spec_b: Vec<Complex<f32>>,
+    /// The frame's power spectrum before noise removal.
+    frame_power: Vec<f32>,
+    /// The room's noise spectrum, and a copy of the denoised spectrum for the inverse FFT
+    /// (which uses its input as scratch).
+    noise: NoiseSpectrum,
+    spec_denoised: Vec<Complex<f32>>,
     scratch_fwd: Vec<Complex<f32>>,
     scratch_inv: Vec<Complex<f32>>,
     corr: Vec<f32>,
@@ -108,6 +123,13 @@ impl PitchAnalyzer {
             buf_b: forward.make_input_vec(),
             spec_a: forward.make_output_vec(),
             spec_b: forward.make_output_vec(),
+            frame_power: vec![0.0; fft_len / 2 + 1],
+            noise: NoiseSpectrum::new(
+                fft_len / 2 + 1,
+                NOISE_OVERSUBTRACTION,
+                NOISE_FLOOR_POWER_GAIN,
+            ),
+            spec_denoised: forward.make_output_vec(),
             corr: inverse.make_output_vec(),
             forward,
             inverse,
@@ -152,9 +174,20 @@ impl PitchAnalyzer {
     }
 
     /// Analyses `frame` ([`Self::frame_len`] samples whose sample [`Self::centre_offset`] is at
-    /// the frame time).
+    /// the frame time), with the room's noise spectrum taken out first.
     /// Analysis thread; allocation-free.
     pub fn analyze(&mut self, frame: &[f32]) -> FrameFeatures {
+        self.run(frame, true)
+    }
+
+    /// Learns the room's noise from a frame the caller already knows holds no voice (too
+    /// quiet to be voiced), without searching it for a period. Analysis thread;
+    /// allocation-free.
+    pub fn observe_noise(&mut self, frame: &[f32]) {
+        self.run(frame, false);
+    }
+
+    fn run(&mut self, frame: &[f32], search: bool) -> FrameFeatures {
         let len = self.frame_len();
         let mut out = FrameFeatures::default();
         if frame.len() < len {
@@ -162,35 +195,53 @@ impl PitchAnalyzer {
             return out;
         }
         let frame = &frame[..len];
+        out.level_db = self.level_db(frame);
         // Remove the frame's mean: a DC offset would look periodic at every lag.
         let mean = (frame.iter().map(|&v| f64::from(v)).sum::<f64>() / len as f64) as f32;
-        self.cum_energy[0] = 0.0;
-        let mut acc = 0f64;
-        for (i, (&v, c)) in frame.iter().zip(self.centred.iter_mut()).enumerate() {
+        let mut energy = 0f64;
+        for (&v, c) in frame.iter().zip(self.centred.iter_mut()) {
             *c = v - mean;
-            acc += f64::from(*c) * f64::from(*c);
-            self.cum_energy[i + 1] = acc;
+            energy += f64::from(*c) * f64::from(*c);
+        }
+        if energy < 1e-10 {
+            return out;
         }
         // The FFTs use their inputs as scratch: they get copies, `centred` stays intact.
         self.buf_b[..len].copy_from_slice(&self.centred);
         self.buf_b[len..].fill(0.0);
-        self.buf_a[..self.window_len].copy_from_slice(&self.centred[..self.window_len]);
-        self.buf_a[self.window_len..].fill(0.0);
-
-        out.level_db = self.level_db(frame);
-
+        if self
+            .forward
+            .process_with_scratch(&mut self.buf_b, &mut self.spec_b, &mut self.scratch_fwd)
+            .is_err()
+        {
+            return out;
+        }
+        for (p, b) in self.frame_power.iter_mut().zip(&self.spec_b) {
+            *p = b.norm_sqr();
+        }
+        if !search {
+            self.noise.learn(&self.frame_power);
+            return out;
+        }
+        if self.noise.removes_noise() && self.denoise().is_err() {
+            return out;
+        }
+        self.cum_energy[0] = 0.0;
+        let mut acc = 0f64;
+        for (i, &c) in self.centred.iter().enumerate() {
+            acc += f64::from(c) * f64::from(c);
+            self.cum_energy[i + 1] = acc;
+        }
         let e0 = self.cum_energy[self.window_len];
         if e0 < 1e-10 {
             return out;
         }
+        self.buf_a[..self.window_len].copy_from_slice(&self.centred[..self.window_len]);
+        self.buf_a[self.window_len..].fill(0.0);
         if self
             .forward
             .process_with_scratch(&mut self.buf_a, &mut self.spec_a, &mut self.scratch_fwd)
             .is_err()
-            || self
-                .forward
-                .process_with_scratch(&mut self.buf_b, &mut self.spec_b, &mut self.scratch_fwd)
-                .is_err()
         {
             return out;
         }
@@ -237,7 +288,34 @@ impl PitchAnalyzer {
                 c.f0_hz = self.refine(c.f0_hz);
             }
         }
+        if out.best_strength() < NOISE_MAX_STRENGTH {
+            self.noise.learn(&self.frame_power);
+        }
         out
+    }
+
+    /// Takes the noise spectrum out of `spec_b` and puts the denoised frame in `centred`.
+    fn denoise(&mut self) -> Result<(), realfft::FftError> {
+        for (k, (b, &p)) in self.spec_b.iter_mut().zip(&self.frame_power).enumerate() {
+            *b *= self.noise.gain(k, p);
+        }
+        self.spec_denoised.copy_from_slice(&self.spec_b);
+        if let Some(first) = self.spec_denoised.first_mut() {
+            first.im = 0.0;
+        }
+        if let Some(last) = self.spec_denoised.last_mut() {
+            last.im = 0.0;
+        }
+        self.inverse.process_with_scratch(
+            &mut self.spec_denoised,
+            &mut self.corr,
+            &mut self.scratch_inv,
+        )?;
+        let scale = 1.0 / self.fft_len as f32;
+        for (c, &x) in self.centred.iter_mut().zip(&self.corr) {
+            *c = x * scale;
+        }
+        Ok(())
     }
 
     /// Re-estimates a candidate's f0 over a short window (2.5 periods) centred on the frame:
@@ -441,6 +519,50 @@ mod tests {
                 .iter()
                 .all(|c| f64::from(c.f0_hz) < f * 1.1));
         }
+    }
+
+    /// Uniform noise in -0.5..0.5 from a fixed seed.
+    fn white_noise(seed: &mut u64, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                *seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_hum_in_steady_noise_is_more_periodic_once_the_noise_is_learnt() {
+        let mut fresh = PitchAnalyzer::new(16_000.0, 55.0, 1500.0);
+        let mut learnt = PitchAnalyzer::new(16_000.0, 55.0, 1500.0);
+        let len = fresh.frame_len();
+        let mut seed = 7u64;
+        for _ in 0..80 {
+            learnt.observe_noise(&white_noise(&mut seed, len));
+        }
+        // A 200 Hz hum about as loud as the white noise under it (0 dB SNR).
+        let hum = tone(200.0, 4, len);
+        let noisy: Vec<f32> = hum
+            .iter()
+            .zip(white_noise(&mut seed, len))
+            .map(|(&h, n)| h + 0.45 * n)
+            .collect();
+        let at_200 = |f: &FrameFeatures| {
+            f.candidates()
+                .iter()
+                .filter(|c| (c.f0_hz / 200.0 - 1.0).abs() < 0.03)
+                .map(|c| c.strength)
+                .fold(0.0, f32::max)
+        };
+        let (before, after) = (
+            at_200(&fresh.analyze(&noisy)),
+            at_200(&learnt.analyze(&noisy)),
+        );
+        assert!(after > before + 0.1, "{before} -> {after}");
+        // The noise alone stays aperiodic after its removal.
+        assert!(learnt.analyze(&white_noise(&mut seed, len)).best_strength() < 0.5);
     }
 
     #[test]
