@@ -32,6 +32,12 @@ const NOISE_MAX_STRENGTH: f32 = 0.5;
 const NOISE_OVERSUBTRACTION: f32 = 1.5;
 const NOISE_FLOOR_POWER_GAIN: f32 = 0.03;
 
+/// Harmonics are compared up to this frequency (the voice band's upper edge).
+const HARMONICITY_TOP_HZ: f32 = 3000.0;
+/// Below this f0 (in FFT bins, about 94 Hz for the default range) a candidate's harmonicity is
+/// not measured: its harmonics are too close for the spectrum to separate.
+const HARMONICITY_MIN_BINS: f32 = 6.0;
+
 /// Most candidates kept per frame.
 pub const MAX_CANDIDATES: usize = 6;
 
@@ -41,6 +47,11 @@ pub struct Candidate {
     pub f0_hz: f32,
     /// Periodicity at the peak, 0-1.
     pub strength: f32,
+    /// How far the spectrum at the candidate's harmonics stands above the spectrum halfway
+    /// between them (dB, geometric means): high for the true f0, lower for its subharmonics
+    /// (half their harmonics fall where there is nothing) and near 0 for an octave too high
+    /// (the midpoints are harmonics too).
+    pub harmonicity_db: f32,
 }
 
 /// What one frame yields.
@@ -84,6 +95,8 @@ pub struct PitchAnalyzer {
     spec_b: Vec<Complex<f32>>,
     /// The frame's power spectrum before noise removal.
     frame_power: Vec<f32>,
+    /// The searched frame's power spectrum (after noise removal), Hann-smoothed.
+    search_power: Vec<f32>,
     /// The room's noise spectrum, and a copy of the denoised spectrum for the inverse FFT
     /// (which uses its input as scratch).
     noise: NoiseSpectrum,
@@ -124,6 +137,7 @@ impl PitchAnalyzer {
             spec_a: forward.make_output_vec(),
             spec_b: forward.make_output_vec(),
             frame_power: vec![0.0; fft_len / 2 + 1],
+            search_power: vec![0.0; fft_len / 2 + 1],
             noise: NoiseSpectrum::new(
                 fft_len / 2 + 1,
                 NOISE_OVERSUBTRACTION,
@@ -165,11 +179,7 @@ impl PitchAnalyzer {
         if hi <= lo {
             return -120.0;
         }
-        let power = frame[lo..hi]
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            / (hi - lo) as f64;
+        let power = sum_sq_f64(&frame[lo..hi]) / (hi - lo) as f64;
         super::power_to_db(power)
     }
 
@@ -197,13 +207,12 @@ impl PitchAnalyzer {
         let frame = &frame[..len];
         out.level_db = self.level_db(frame);
         // Remove the frame's mean: a DC offset would look periodic at every lag.
-        let mean = (frame.iter().map(|&v| f64::from(v)).sum::<f64>() / len as f64) as f32;
-        let mut energy = 0f64;
+        let mean = (sum_f64(frame) / len as f64) as f32;
         for (&v, c) in frame.iter().zip(self.centred.iter_mut()) {
             *c = v - mean;
-            energy += f64::from(*c) * f64::from(*c);
         }
-        if energy < 1e-10 {
+        prefix_energy(&self.centred, &mut self.cum_energy);
+        if self.cum_energy[len] < 1e-10 {
             return out;
         }
         // The FFTs use their inputs as scratch: they get copies, `centred` stays intact.
@@ -223,14 +232,11 @@ impl PitchAnalyzer {
             self.noise.learn(&self.frame_power);
             return out;
         }
-        if self.noise.removes_noise() && self.denoise().is_err() {
-            return out;
-        }
-        self.cum_energy[0] = 0.0;
-        let mut acc = 0f64;
-        for (i, &c) in self.centred.iter().enumerate() {
-            acc += f64::from(c) * f64::from(c);
-            self.cum_energy[i + 1] = acc;
+        if self.noise.removes_noise() {
+            if self.denoise().is_err() {
+                return out;
+            }
+            prefix_energy(&self.centred, &mut self.cum_energy);
         }
         let e0 = self.cum_energy[self.window_len];
         if e0 < 1e-10 {
@@ -288,17 +294,77 @@ impl PitchAnalyzer {
                 c.f0_hz = self.refine(c.f0_hz);
             }
         }
+        // Only candidates an octave (or twelfth...) apart compete on harmonicity.
+        let mut related = [false; MAX_CANDIDATES];
+        for (i, c) in out.candidates().iter().enumerate() {
+            related[i] = out
+                .candidates()
+                .iter()
+                .any(|o| is_multiple(o.f0_hz, c.f0_hz));
+        }
+        if related.contains(&true) {
+            self.fill_search_power();
+        }
+        for (c, &r) in out.candidates[..out.n_candidates].iter_mut().zip(&related) {
+            c.harmonicity_db = if r {
+                self.harmonicity_db(c.f0_hz)
+            } else {
+                f32::NAN
+            };
+        }
         if out.best_strength() < NOISE_MAX_STRENGTH {
             self.noise.learn(&self.frame_power);
         }
         out
     }
 
+    /// The power spectrum of the searched frame as seen through a Hann window (three-point
+    /// smoothing of the spectrum), so that a strong harmonic does not leak into its neighbours.
+    fn fill_search_power(&mut self) {
+        let b = &self.spec_b;
+        let n = b.len();
+        for k in 0..n {
+            let prev = if k > 0 { b[k - 1] } else { b[1].conj() };
+            let next = if k + 1 < n { b[k + 1] } else { b[n - 2].conj() };
+            self.search_power[k] = (b[k] * 0.5 - (prev + next) * 0.25).norm_sqr();
+        }
+    }
+
+    /// See [`Candidate::harmonicity_db`]: harmonics of `f0_hz` up to the voice band's 3 kHz.
+    fn harmonicity_db(&self, f0_hz: f32) -> f32 {
+        let bin_hz = self.sample_rate_hz as f32 / self.fft_len as f32;
+        // Harmonics closer than a few bins blur into each other through the window.
+        if f0_hz < HARMONICITY_MIN_BINS * bin_hz {
+            return f32::NAN;
+        }
+        let top = self.search_power.len() - 2;
+        let power_at = |hz: f32| -> f32 {
+            let x = hz / bin_hz;
+            let k = (x.round() as usize).min(top);
+            // The highest of the nearest bins: harmonics rarely sit on a bin centre.
+            let p = self.search_power[k]
+                .max(self.search_power[(k + 1).min(top)])
+                .max(self.search_power[k.saturating_sub(1)]);
+            fast_log2(p.max(1e-20))
+        };
+        let (mut on, mut off, mut n) = (0f32, 0f32, 0u32);
+        let mut h = 1.0f32;
+        while (h + 0.5) * f0_hz <= HARMONICITY_TOP_HZ && n < 64 {
+            on += power_at(h * f0_hz);
+            off += power_at((h + 0.5) * f0_hz);
+            n += 1;
+            h += 1.0;
+        }
+        if n == 0 {
+            return 0.0;
+        }
+        // log2 to dB: 10 log10(2) per unit.
+        3.0103 * (on - off) / n as f32
+    }
+
     /// Takes the noise spectrum out of `spec_b` and puts the denoised frame in `centred`.
     fn denoise(&mut self) -> Result<(), realfft::FftError> {
-        for (k, (b, &p)) in self.spec_b.iter_mut().zip(&self.frame_power).enumerate() {
-            *b *= self.noise.gain(k, p);
-        }
+        self.noise.remove_from(&mut self.spec_b, &self.frame_power);
         self.spec_denoised.copy_from_slice(&self.spec_b);
         if let Some(first) = self.spec_denoised.first_mut() {
             first.im = 0.0;
@@ -436,7 +502,11 @@ impl PitchAnalyzer {
             return;
         }
         let f0_hz = (self.sample_rate_hz / f64::from(tau)) as f32;
-        let cand = Candidate { f0_hz, strength };
+        let cand = Candidate {
+            f0_hz,
+            strength,
+            harmonicity_db: 0.0,
+        };
         let rank = |c: &Candidate| c.strength + self.octave_bonus * c.f0_hz.log2();
         if out.n_candidates < MAX_CANDIDATES {
             out.candidates[out.n_candidates] = cand;
@@ -460,6 +530,74 @@ impl PitchAnalyzer {
         let n = out.n_candidates;
         out.candidates[..n].sort_unstable_by(|a, b| rank(b).total_cmp(&rank(a)));
     }
+}
+
+/// Sum in four independent f64 lanes (a single running sum waits on each addition).
+fn sum_f64(x: &[f32]) -> f64 {
+    let mut lanes = [0f64; 4];
+    let chunks = x.chunks_exact(4);
+    let tail: f64 = chunks.remainder().iter().map(|&v| f64::from(v)).sum();
+    for c in chunks {
+        for k in 0..4 {
+            lanes[k] += f64::from(c[k]);
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// Sum of squares in four independent f64 lanes.
+fn sum_sq_f64(x: &[f32]) -> f64 {
+    let mut lanes = [0f64; 4];
+    let chunks = x.chunks_exact(4);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum();
+    for c in chunks {
+        for k in 0..4 {
+            lanes[k] += f64::from(c[k]) * f64::from(c[k]);
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// `cum[i]` = energy of `x[..i]` (`cum` has `x.len() + 1` entries). The two halves run as
+/// independent chains, then the second is offset by the first's total.
+fn prefix_energy(x: &[f32], cum: &mut [f64]) {
+    let n = x.len();
+    let half = n / 2;
+    cum[0] = 0.0;
+    let (mut first, mut second) = (0f64, 0f64);
+    for i in 0..half {
+        first += f64::from(x[i]) * f64::from(x[i]);
+        cum[i + 1] = first;
+        second += f64::from(x[half + i]) * f64::from(x[half + i]);
+        cum[half + i + 1] = second;
+    }
+    if n % 2 == 1 {
+        second += f64::from(x[n - 1]) * f64::from(x[n - 1]);
+        cum[n] = second;
+    }
+    for c in &mut cum[half + 1..=n] {
+        *c += first;
+    }
+}
+
+/// Whether one f0 is 2, 3 or 4 times the other (within 4 %).
+pub fn is_multiple(a_hz: f32, b_hz: f32) -> bool {
+    let ratio = a_hz.max(b_hz) / a_hz.min(b_hz);
+    let nearest = ratio.round();
+    (2.0..=4.0).contains(&nearest) && (ratio / nearest - 1.0).abs() < 0.04
+}
+
+/// log2 of a positive, normal `x` to within 0.01 (a 0.03 dB error): the exponent plus a
+/// quadratic in the mantissa. Spectra need many logs per frame.
+fn fast_log2(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 23) & 0xff) as i32 - 127;
+    let mantissa = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    exponent as f32 + (-0.344_848_43 * mantissa + 2.024_665_8) * mantissa - 1.674_877_6
 }
 
 /// Dot product in eight independent lanes, so the compiler can use SIMD.
@@ -563,6 +701,24 @@ mod tests {
         assert!(after > before + 0.1, "{before} -> {after}");
         // The noise alone stays aperiodic after its removal.
         assert!(learnt.analyze(&white_noise(&mut seed, len)).best_strength() < 0.5);
+    }
+
+    #[test]
+    fn the_true_f0_is_more_harmonic_than_its_octaves_either_side() {
+        let mut pa = PitchAnalyzer::new(16_000.0, 55.0, 1500.0);
+        let x = tone(220.0, 8, pa.frame_len());
+        pa.analyze(&x);
+        let (sub, f0, octave_up) = (
+            pa.harmonicity_db(110.0),
+            pa.harmonicity_db(220.0),
+            pa.harmonicity_db(440.0),
+        );
+        assert!(
+            f0 > sub + 6.0 && f0 > octave_up + 6.0,
+            "{sub} {f0} {octave_up}"
+        );
+        // Too close to separate at this resolution: not measured.
+        assert!(pa.harmonicity_db(60.0).is_nan());
     }
 
     #[test]

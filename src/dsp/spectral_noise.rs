@@ -7,6 +7,8 @@
 //! periodic as a clean one, while a noise-only frame stays aperiodic. Voiced frames never
 //! update the estimate, so a hum held for many seconds is not mistaken for noise.
 
+use realfft::num_complex::Complex;
+
 /// How much of each new noise frame enters the estimate (time constant ≈ 20 frames, 0.2 s).
 const UPDATE_WEIGHT: f32 = 0.05;
 /// Noise frames needed before the estimate is used.
@@ -103,12 +105,24 @@ impl NoiseSpectrum {
     /// The amplitude gain for bin `k` holding power `frame_power`: 1 where the frame stands far
     /// above the noise, down to the floor where it is all noise.
     pub fn gain(&self, k: usize, frame_power: f32) -> f32 {
-        let noise =
-            self.power.get(k).copied().unwrap_or(0.0) * self.oversubtraction * self.steadiness();
+        let noise = self.power.get(k).copied().unwrap_or(0.0);
+        self.gain_with(self.oversubtraction * self.steadiness(), noise, frame_power)
+    }
+
+    /// Multiplies each bin of `spectrum` (whose powers are `frame_power`) by its gain.
+    /// Analysis thread.
+    pub fn remove_from(&self, spectrum: &mut [Complex<f32>], frame_power: &[f32]) {
+        let subtraction = self.oversubtraction * self.steadiness();
+        for ((b, &p), &noise) in spectrum.iter_mut().zip(frame_power).zip(&self.power) {
+            *b *= self.gain_with(subtraction, noise, p);
+        }
+    }
+
+    fn gain_with(&self, subtraction: f32, noise: f32, frame_power: f32) -> f32 {
         if frame_power <= 0.0 {
             return self.floor_power_gain.sqrt();
         }
-        (1.0 - noise / frame_power)
+        (1.0 - subtraction * noise / frame_power)
             .max(self.floor_power_gain)
             .sqrt()
     }

@@ -5,7 +5,7 @@
 //! same code serves live use (short lag) and file analysis (longer lag), and its output does not
 //! depend on how the input was split into blocks.
 
-use super::pitch::{FrameFeatures, MAX_CANDIDATES};
+use super::pitch::{is_multiple, FrameFeatures, MAX_CANDIDATES};
 
 const STATES: usize = MAX_CANDIDATES + 1;
 const UNVOICED: usize = 0;
@@ -26,6 +26,9 @@ pub struct TrackerCosts {
     pub octave_bonus: f32,
     /// "Nearly as periodic": at least this fraction of the candidate's periodicity.
     pub subharmonic_ratio: f32,
+    /// Penalty per dB of harmonicity below the frame's most harmonic candidate, and its cap.
+    pub harmonicity_per_db: f32,
+    pub max_harmonicity_penalty: f32,
 }
 
 impl Default for TrackerCosts {
@@ -38,6 +41,8 @@ impl Default for TrackerCosts {
             voicing_flip: 1.2,
             octave_bonus: 0.05,
             subharmonic_ratio: 0.85,
+            harmonicity_per_db: 0.01,
+            max_harmonicity_penalty: 0.3,
         }
     }
 }
@@ -119,8 +124,21 @@ impl PitchTracker {
                 .map(|o| o.f0_hz)
                 .fold(cand.f0_hz, f32::max);
             slot.f0_hz[slot.n_states] = cand.f0_hz;
+            // Between a candidate and its octaves (or twelfths...), the more harmonic spectrum
+            // decides; unrelated candidates do not compete this way.
+            let related_best_db = cands
+                .iter()
+                .filter(|o| o.harmonicity_db.is_finite() && is_multiple(o.f0_hz, cand.f0_hz))
+                .map(|o| o.harmonicity_db)
+                .fold(f32::NEG_INFINITY, f32::max);
+            let harmonic_penalty = if cand.harmonicity_db.is_finite() {
+                (c.harmonicity_per_db * (related_best_db - cand.harmonicity_db))
+                    .clamp(0.0, c.max_harmonicity_penalty)
+            } else {
+                0.0
+            };
             slot.strength[slot.n_states] =
-                cand.strength - c.octave_bonus * (above / cand.f0_hz).log2();
+                cand.strength - c.octave_bonus * (above / cand.f0_hz).log2() - harmonic_penalty;
             slot.raw_strength[slot.n_states] = cand.strength;
             slot.log2_f0[slot.n_states] = cand.f0_hz.log2();
             slot.n_states += 1;
@@ -216,7 +234,11 @@ mod tests {
     fn frame(cands: &[(f32, f32)]) -> FrameFeatures {
         let mut f = FrameFeatures::default();
         for (i, &(f0_hz, strength)) in cands.iter().enumerate() {
-            f.candidates[i] = Candidate { f0_hz, strength };
+            f.candidates[i] = Candidate {
+                f0_hz,
+                strength,
+                harmonicity_db: 0.0,
+            };
         }
         f.n_candidates = cands.len();
         f
@@ -245,6 +267,26 @@ mod tests {
             out.iter().map(|d| d.index).collect::<Vec<_>>(),
             (0..30).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_more_periodic_subharmonic_loses_to_the_more_harmonic_fundamental() {
+        let mut tr = PitchTracker::new(5, TrackerCosts::default());
+        let mut out = Vec::new();
+        for _ in 0..20 {
+            // Background voices make the subharmonic lag a little more periodic, but half of
+            // its harmonics are missing from the spectrum.
+            let mut f = frame(&[(110.0, 0.80), (220.0, 0.74)]);
+            f.candidates[0].harmonicity_db = 8.0;
+            f.candidates[1].harmonicity_db = 20.0;
+            if let Some(d) = tr.push(&f, 30.0) {
+                out.push(d);
+            }
+        }
+        while let Some(d) = tr.flush_one() {
+            out.push(d);
+        }
+        assert!(out.iter().all(|d| d.f0_hz == Some(220.0)), "{out:?}");
     }
 
     #[test]
