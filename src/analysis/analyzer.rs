@@ -184,8 +184,8 @@ impl Core {
             let feats = if self.can_be_voiced(level_db, floor_db) {
                 self.pitch.analyze(frame)
             } else {
-                // Consecutive frames overlap by four fifths: every fourth is enough to learn
-                // the room's noise from.
+                // Consecutive frames overlap by four fifths: every second one is enough to
+                // learn the room's noise from.
                 if level_db > MIN_VOICED_LEVEL_DBFS && self.next_frame % NOISE_FRAME_STRIDE == 0 {
                     self.pitch.observe_noise(frame);
                 }

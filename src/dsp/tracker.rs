@@ -26,7 +26,8 @@ pub struct TrackerCosts {
     pub octave_bonus: f32,
     /// "Nearly as periodic": at least this fraction of the candidate's periodicity.
     pub subharmonic_ratio: f32,
-    /// Penalty per dB of harmonicity below the frame's most harmonic candidate, and its cap.
+    /// Penalty per dB of harmonicity below the most harmonic of the candidates an octave, a
+    /// twelfth or two octaves away (`Candidate::harmonicity_db`), and its cap.
     pub harmonicity_per_db: f32,
     pub max_harmonicity_penalty: f32,
 }
