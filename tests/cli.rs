@@ -3,13 +3,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{scene, voice, write_wav};
-
-fn attune() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_attune"))
-}
+use common::{attune, scene, voice, write_wav};
 
 fn hum(rate: u32, f0: f64, secs: f64) -> Vec<f32> {
     scene(

@@ -4,15 +4,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{write_wav, Noise};
+use common::{attune, write_wav, Noise};
 
 const RATE: u32 = 16_000;
-
-fn attune() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_attune"))
-}
 
 /// A talker: pitch level and two formants shape the harmonics.
 #[derive(Clone, Copy)]

@@ -13,14 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use common::attune;
+
 use attune::analysis::speaker::Speaker;
 use attune::session::model::{LoadOptions, SessionModel};
 
 const NOTE: &str = "copied the \"ba\", then laughed,\nthen a long hum";
-
-fn attune() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_attune"))
-}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,19 +4,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
-use common::{demo_f0_truth, demo_onsets_truth, onset_f_measure, raw_pitch_accuracy, read_csv};
-
-fn attune() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_attune"))
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
+use common::{
+    attune, demo_f0_truth, demo_onsets_truth, json, onset_f_measure, raw_pitch_accuracy, read_csv,
+};
 
 #[test]
 fn a_headless_demo_session_is_recorded_and_matches_the_truth() {

@@ -2,16 +2,16 @@
 //! power loss or crash would stop it) is found at the next start, repaired and reported; long
 //! sessions roll over into WAV parts that are each valid; what is not a session is refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{attune, json};
+
 /// The demo session's rate: 16-bit mono at 16 kHz is 32 000 bytes a second.
 const BYTES_PER_SEC: f64 = 32_000.0;
-
-fn attune() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_attune"))
-}
 
 /// A child that is killed however the test ends.
 struct Running(Child);
@@ -103,11 +103,6 @@ fn parts(dir: &Path) -> Vec<PathBuf> {
 
 fn lines(path: &Path) -> usize {
     std::fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
 }
 
 /// Every line of the log parses; returns them.

@@ -182,7 +182,7 @@ impl Core {
             let floor_db = self.noise.floor_db();
             // A frame the level gates will call unvoiced anyway is not searched for a period.
             let feats = if self.can_be_voiced(level_db, floor_db) {
-                self.pitch.analyze(frame)
+                self.pitch.analyze_at_level(frame, level_db)
             } else {
                 // Consecutive frames overlap by four fifths: every second one is enough to
                 // learn the room's noise from.

@@ -187,7 +187,18 @@ impl PitchAnalyzer {
     /// the frame time), with the room's noise spectrum taken out first.
     /// Analysis thread; allocation-free.
     pub fn analyze(&mut self, frame: &[f32]) -> FrameFeatures {
-        self.run(frame, true)
+        let level_db = self.level_db(frame);
+        self.analyze_at_level(frame, level_db)
+    }
+
+    /// [`Self::analyze`] for a caller that has already measured the frame's
+    /// [`Self::level_db`]. Analysis thread; allocation-free.
+    pub fn analyze_at_level(&mut self, frame: &[f32], level_db: f32) -> FrameFeatures {
+        let mut out = self.run(frame, true);
+        if frame.len() >= self.frame_len() {
+            out.level_db = level_db;
+        }
+        out
     }
 
     /// Learns the room's noise from a frame the caller already knows holds no voice (too
@@ -205,7 +216,6 @@ impl PitchAnalyzer {
             return out;
         }
         let frame = &frame[..len];
-        out.level_db = self.level_db(frame);
         // Remove the frame's mean: a DC offset would look periodic at every lag.
         let mean = (sum_f64(frame) / len as f64) as f32;
         for (&v, c) in frame.iter().zip(self.centred.iter_mut()) {

@@ -2,6 +2,19 @@
 #![allow(dead_code)]
 
 use std::f64::consts::PI;
+use std::path::Path;
+use std::process::Command;
+
+/// The attune binary built for these tests.
+pub fn attune() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_attune"))
+}
+
+/// Reads and parses a JSON file, naming it when that fails.
+pub fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
 
 /// A deterministic xorshift noise source (no rand crate needed).
 pub struct Noise(u64);
