@@ -38,6 +38,10 @@ const HARMONICITY_TOP_HZ: f32 = 3000.0;
 /// not measured: its harmonics are too close for the spectrum to separate.
 const HARMONICITY_MIN_BINS: f32 = 6.0;
 
+/// Candidates at least this periodic have their harmonicity measured even when no other
+/// candidate is an octave away: the tracker takes a harmonic spectrum as evidence of voice.
+const HARMONIC_VOICING_MIN_STRENGTH: f32 = 0.4;
+
 /// Most candidates kept per frame.
 pub const MAX_CANDIDATES: usize = 6;
 
@@ -67,6 +71,16 @@ pub struct FrameFeatures {
 impl FrameFeatures {
     pub fn candidates(&self) -> &[Candidate] {
         &self.candidates[..self.n_candidates]
+    }
+
+    /// The highest harmonicity among the frame's candidates (dB), or `None` when none was
+    /// measured.
+    pub fn best_harmonicity_db(&self) -> Option<f32> {
+        self.candidates()
+            .iter()
+            .map(|c| c.harmonicity_db)
+            .filter(|h| h.is_finite())
+            .reduce(f32::max)
     }
 
     /// The strongest periodicity in the frame (0 when there is none).
@@ -304,19 +318,21 @@ impl PitchAnalyzer {
                 c.f0_hz = self.refine(c.f0_hz);
             }
         }
-        // Only candidates an octave (or twelfth...) apart compete on harmonicity.
-        let mut related = [false; MAX_CANDIDATES];
+        // Candidates an octave (or twelfth...) apart compete on harmonicity, and a harmonic
+        // spectrum under a fairly periodic candidate is evidence of voice.
+        let mut measured = [false; MAX_CANDIDATES];
         for (i, c) in out.candidates().iter().enumerate() {
-            related[i] = out
-                .candidates()
-                .iter()
-                .any(|o| is_multiple(o.f0_hz, c.f0_hz));
+            measured[i] = c.strength >= HARMONIC_VOICING_MIN_STRENGTH
+                || out
+                    .candidates()
+                    .iter()
+                    .any(|o| is_multiple(o.f0_hz, c.f0_hz));
         }
-        if related.contains(&true) {
+        if measured.contains(&true) {
             self.fill_search_power();
         }
-        for (c, &r) in out.candidates[..out.n_candidates].iter_mut().zip(&related) {
-            c.harmonicity_db = if r {
+        for (c, &m) in out.candidates[..out.n_candidates].iter_mut().zip(&measured) {
+            c.harmonicity_db = if m {
                 self.harmonicity_db(c.f0_hz)
             } else {
                 f32::NAN

@@ -30,6 +30,13 @@ pub struct TrackerCosts {
     /// twelfth or two octaves away (`Candidate::harmonicity_db`), and its cap.
     pub harmonicity_per_db: f32,
     pub max_harmonicity_penalty: f32,
+    /// A frame whose most harmonic candidate stands more than `harmonic_voicing_from_db` above
+    /// the spectrum between its harmonics is likely voiced even when noise has weakened its
+    /// periodicity: the unvoiced score drops by `harmonic_voicing_per_db` per dB above that,
+    /// by at most `max_harmonic_voicing`.
+    pub harmonic_voicing_from_db: f32,
+    pub harmonic_voicing_per_db: f32,
+    pub max_harmonic_voicing: f32,
 }
 
 impl Default for TrackerCosts {
@@ -44,6 +51,9 @@ impl Default for TrackerCosts {
             subharmonic_ratio: 0.85,
             harmonicity_per_db: 0.01,
             max_harmonicity_penalty: 0.3,
+            harmonic_voicing_from_db: 14.0,
+            harmonic_voicing_per_db: 0.02,
+            max_harmonic_voicing: 0.2,
         }
     }
 }
@@ -111,7 +121,12 @@ impl PitchTracker {
             ..Slot::default()
         };
         let deficit = (c.snr_target_db - snr_db).max(0.0);
-        slot.strength[UNVOICED] = c.voicing_threshold + c.unvoiced_per_db * deficit;
+        let harmonic_voicing = feats.best_harmonicity_db().map_or(0.0, |h| {
+            (c.harmonic_voicing_per_db * (h - c.harmonic_voicing_from_db))
+                .clamp(0.0, c.max_harmonic_voicing)
+        });
+        slot.strength[UNVOICED] =
+            c.voicing_threshold + c.unvoiced_per_db * deficit - harmonic_voicing;
         slot.n_states = 1;
         // A candidate pays per octave below the highest candidate that is nearly as periodic
         // (a subharmonic of it), so that the fundamental wins over its subharmonics.
@@ -288,6 +303,39 @@ mod tests {
             out.push(d);
         }
         assert!(out.iter().all(|d| d.f0_hz == Some(220.0)), "{out:?}");
+    }
+
+    /// Noise at 5 dB SNR weakens a syllable's periodicity to 0.45; a clearly harmonic spectrum
+    /// keeps it voiced, a flat one does not.
+    #[test]
+    fn a_harmonic_spectrum_keeps_a_noisy_syllable_voiced() {
+        let run = |harmonicity_db: f32| -> Vec<Option<f32>> {
+            let mut tr = PitchTracker::new(5, TrackerCosts::default());
+            let mut out = Vec::new();
+            for i in 0..40 {
+                let (mut f, snr) = if (10..30).contains(&i) {
+                    (frame(&[(560.0, 0.45), (187.0, 0.4)]), 5.0)
+                } else {
+                    (frame(&[(150.0, 0.2)]), 0.0)
+                };
+                f.candidates[0].harmonicity_db = harmonicity_db;
+                if let Some(d) = tr.push(&f, snr) {
+                    out.push(d.f0_hz);
+                }
+            }
+            while let Some(d) = tr.flush_one() {
+                out.push(d.f0_hz);
+            }
+            out
+        };
+        let harmonic = run(24.0);
+        assert!(
+            harmonic[12..28].iter().all(|f| *f == Some(560.0)),
+            "{harmonic:?}"
+        );
+        assert!(harmonic[..8].iter().all(Option::is_none), "{harmonic:?}");
+        let flat = run(3.0);
+        assert!(flat.iter().all(Option::is_none), "{flat:?}");
     }
 
     #[test]
