@@ -500,8 +500,8 @@ fn gap_split(scorer: &Scorer<'_>, f: &[(usize, VoiceVector)]) -> Option<(usize, 
 
 /// One microphone: labels each vocalisation of `track` by the voice models' log-likelihood
 /// ratios (spectral envelope and pitch). A missing model is estimated from the session itself
-/// (the vocalisations the other model explains worst), and both are refined on the session's
-/// vocalisations over a few rounds; a vocalisation in which the voice changes is cut in two;
+/// (the vocalisations the other model explains worst) and re-estimated over a few rounds; an
+/// enrolled model is kept as enrolled; a vocalisation in which the voice changes is cut in two;
 /// the turn-taking prior settles close calls. With no model at all the vocalisations are split
 /// into two voices `A`/`B` (`A` is the voice of the first vocalisation).
 pub fn attribute_one_channel(
@@ -565,9 +565,11 @@ pub fn attribute_one_channel(
             }
         }
     }
-    // Refine both models on the session's own vocalisations (enrolment frames kept).
+    // Re-estimate a voice without enrolment from the session's own vocalisations. An enrolled
+    // voice stays as enrolled: adding the session's frames to it let a few early mistakes
+    // (a user's babble taken for the partner) pull it towards the other voice.
     let refine = |base: Option<&VoiceModel>, x: Vec<VoiceVector>| match base {
-        Some(m) => m.refined(&x).ok(),
+        Some(m) => Some(m.clone()),
         None => VoiceModel::train(&x).ok(),
     };
     let mut models: Option<(VoiceModel, VoiceModel)> = None;

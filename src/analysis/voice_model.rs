@@ -49,8 +49,8 @@ pub struct VoiceModel {
     vars: Vec<[f64; G]>,
     /// Per component: −½ Σ log(2π var).
     log_norms: Vec<f64>,
-    /// The voice vectors it was trained on (kept so a session can refine the model).
-    data: Vec<VoiceVector>,
+    /// Voiced frames it was trained on.
+    frames: usize,
     /// Pitch: mean and standard deviation of f0 in octaves re 100 Hz.
     pitch_mean: f64,
     pitch_sd: f64,
@@ -141,7 +141,7 @@ impl VoiceModel {
             means: centres,
             vars: vec![var; k],
             log_norms: vec![0.0; k],
-            data: data.to_vec(),
+            frames: n,
             pitch_mean,
             pitch_sd,
         };
@@ -191,14 +191,7 @@ impl VoiceModel {
 
     /// Voiced frames it was trained on.
     pub fn frames(&self) -> usize {
-        self.data.len()
-    }
-
-    /// A model trained on this model's frames and `extra` (the same talker in the session).
-    pub fn refined(&self, extra: &[VoiceVector]) -> Result<Self, VoiceModelError> {
-        let mut all = self.data.clone();
-        all.extend_from_slice(extra);
-        Self::train(&all)
+        self.frames
     }
 
     fn update_norms(&mut self) {

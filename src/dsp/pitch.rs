@@ -38,9 +38,11 @@ const HARMONICITY_TOP_HZ: f32 = 3000.0;
 /// not measured: its harmonics are too close for the spectrum to separate.
 const HARMONICITY_MIN_BINS: f32 = 6.0;
 
-/// Candidates at least this periodic have their harmonicity measured even when no other
-/// candidate is an octave away: the tracker takes a harmonic spectrum as evidence of voice.
+/// The best `HARMONIC_VOICING_CANDIDATES` candidates, when at least this periodic, have their
+/// harmonicity measured even when no other candidate is an octave away: the tracker takes a
+/// harmonic spectrum as evidence of voice.
 const HARMONIC_VOICING_MIN_STRENGTH: f32 = 0.4;
+const HARMONIC_VOICING_CANDIDATES: usize = 2;
 
 /// Most candidates kept per frame.
 pub const MAX_CANDIDATES: usize = 6;
@@ -322,7 +324,8 @@ impl PitchAnalyzer {
         // spectrum under a fairly periodic candidate is evidence of voice.
         let mut measured = [false; MAX_CANDIDATES];
         for (i, c) in out.candidates().iter().enumerate() {
-            measured[i] = c.strength >= HARMONIC_VOICING_MIN_STRENGTH
+            measured[i] = (i < HARMONIC_VOICING_CANDIDATES
+                && c.strength >= HARMONIC_VOICING_MIN_STRENGTH)
                 || out
                     .candidates()
                     .iter()
