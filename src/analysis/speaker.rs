@@ -573,7 +573,13 @@ pub fn attribute_one_channel(
         None => VoiceModel::train(&x).ok(),
     };
     let mut models: Option<(VoiceModel, VoiceModel)> = None;
-    for round in 0..=ROUNDS {
+    // With both voices enrolled there is nothing to re-estimate: one pass sets the models.
+    let rounds = if partner.is_some() && user.is_some() {
+        0
+    } else {
+        ROUNDS
+    };
+    for round in 0..=rounds {
         let is_partner: Vec<bool> = scores.iter().map(|s| *s > 0.0).collect();
         let gather = |want: bool| -> Vec<VoiceVector> {
             feats

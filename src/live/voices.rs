@@ -8,10 +8,10 @@
 //! When a vocalisation ends it waits for a "voice-model" thread, which attributes the kept
 //! minutes exactly as `attune analyze` attributes a whole session ([`attribute_one_channel`]:
 //! a voice without a clip estimated from the session, the voice changes inside a
-//! vocalisation, close calls settled by turn-taking), but from the past only, and labels the vocalisations that were
-//! waiting. One job runs at a time; vocalisations that end meanwhile wait for the next. The
-//! labels arrive a fraction of a second late (the window waits for them); the push-to-talk key,
-//! in the window, still overrides.
+//! vocalisation, close calls settled by turn-taking), but from the past only, and labels the
+//! vocalisations that were waiting. One job runs at a time; vocalisations that end meanwhile
+//! wait for the next. The labels arrive a fraction of a second late (the window waits for
+//! them); the push-to-talk key, in the window, still overrides.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
