@@ -5,8 +5,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${CORPUS:-$here/../shared/corpus}
 out=${1:-$here/out/score}
+# The current code unless ATTUNE_BIN names a binary: a stale build would score old code.
+if [ -z "${ATTUNE_BIN:-}" ]; then (cd "$here" && cargo build --release --locked -q); fi
 bin=${ATTUNE_BIN:-$here/target/release/attune}
-[ -x "$bin" ] || (cd "$here" && cargo build --release -q)
 rm -rf "$out"; mkdir -p "$out"
 "$bin" analyze "$corpus/dev/clips" --out "$out/dev" -q || true
 "$bin" analyze "$corpus/real/fda" --out "$out/fda" -q || true

@@ -7,8 +7,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-both}
 S=${SESSIONS:-$here/../shared/corpus/dev/sessions}
-bin=${ATTUNE_BIN:-$here/target/debug/attune}
-[ -x "$bin" ] || (cd "$here" && cargo build -q)
+# The current code unless ATTUNE_BIN names a binary: a stale build would score old code.
+if [ -z "${ATTUNE_BIN:-}" ]; then (cd "$here" && cargo build --release --locked -q); fi
+bin=${ATTUNE_BIN:-$here/target/release/attune}
 out=${OUT:-$here/out/live-sessions-$mode}; rm -rf "$out"; mkdir -p "$out/res"
 for wav in "$S"/*.mono.wav; do
   id=$(basename $wav .mono.wav)

@@ -7,8 +7,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${CORPUS:-$here/../shared/corpus}
 sessions=${SESSIONS:-$corpus/dev/sessions}
 out=${1:-$here/out/sessions}
+# The current code unless ATTUNE_BIN names a binary: a stale build would score old code.
+if [ -z "${ATTUNE_BIN:-}" ]; then (cd "$here" && cargo build --release --locked -q); fi
 bin=${ATTUNE_BIN:-$here/target/release/attune}
-[ -x "$bin" ] || (cd "$here" && cargo build --release -q)
 rm -rf "$out"; mkdir -p "$out"/{stereo,mono,mono_both,raw}
 for wav in "$sessions"/*.stereo.wav; do
   id=$(basename "$wav" .stereo.wav)
