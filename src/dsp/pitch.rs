@@ -242,12 +242,14 @@ impl PitchAnalyzer {
             return out;
         }
         // The FFTs use their inputs as scratch: they get copies, `centred` stays intact.
-        self.buf_b[..len].copy_from_slice(&self.centred);
-        self.buf_b[len..].fill(0.0);
-        if self
-            .forward
-            .process_with_scratch(&mut self.buf_b, &mut self.spec_b, &mut self.scratch_fwd)
-            .is_err()
+        if forward_padded(
+            self.forward.as_ref(),
+            &self.centred,
+            &mut self.buf_b,
+            &mut self.spec_b,
+            &mut self.scratch_fwd,
+        )
+        .is_err()
         {
             return out;
         }
@@ -268,12 +270,14 @@ impl PitchAnalyzer {
         if e0 < 1e-10 {
             return out;
         }
-        self.buf_a[..self.window_len].copy_from_slice(&self.centred[..self.window_len]);
-        self.buf_a[self.window_len..].fill(0.0);
-        if self
-            .forward
-            .process_with_scratch(&mut self.buf_a, &mut self.spec_a, &mut self.scratch_fwd)
-            .is_err()
+        if forward_padded(
+            self.forward.as_ref(),
+            &self.centred[..self.window_len],
+            &mut self.buf_a,
+            &mut self.spec_a,
+            &mut self.scratch_fwd,
+        )
+        .is_err()
         {
             return out;
         }
@@ -611,6 +615,20 @@ fn prefix_energy(x: &[f32], cum: &mut [f64]) {
     for c in &mut cum[half + 1..=n] {
         *c += first;
     }
+}
+
+/// The spectrum of `src` zero-padded to the FFT length: `src` is copied into `buf` (which the
+/// FFT uses as scratch) and the result written to `spec`. Analysis thread; allocation-free.
+fn forward_padded(
+    fft: &dyn RealToComplex<f32>,
+    src: &[f32],
+    buf: &mut [f32],
+    spec: &mut [Complex<f32>],
+    scratch: &mut [Complex<f32>],
+) -> Result<(), realfft::FftError> {
+    buf[..src.len()].copy_from_slice(src);
+    buf[src.len()..].fill(0.0);
+    fft.process_with_scratch(buf, spec, scratch)
 }
 
 /// Whether one f0 is 2, 3 or 4 times the other (within 4 %).
