@@ -155,12 +155,8 @@ impl Core {
         while !samples.is_empty() {
             let room = self.buf.len() - self.buf_len;
             let n = room.min(samples.len());
-            for (dst, &x) in self.buf[self.buf_len..self.buf_len + n]
-                .iter_mut()
-                .zip(&samples[..n])
-            {
-                *dst = self.band.process(x);
-            }
+            self.band
+                .process_into(&samples[..n], &mut self.buf[self.buf_len..self.buf_len + n]);
             self.buf_len += n;
             samples = &samples[n..];
             self.run_frames(events);

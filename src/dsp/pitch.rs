@@ -237,8 +237,7 @@ impl PitchAnalyzer {
         for (&v, c) in frame.iter().zip(self.centred.iter_mut()) {
             *c = v - mean;
         }
-        prefix_energy(&self.centred, &mut self.cum_energy);
-        if self.cum_energy[len] < 1e-10 {
+        if sum_sq_f64(&self.centred) < 1e-10 {
             return out;
         }
         // The FFTs use their inputs as scratch: they get copies, `centred` stays intact.
@@ -260,12 +259,10 @@ impl PitchAnalyzer {
             self.noise.learn(&self.frame_power);
             return out;
         }
-        if self.noise.removes_noise() {
-            if self.denoise().is_err() {
-                return out;
-            }
-            prefix_energy(&self.centred, &mut self.cum_energy);
+        if self.noise.removes_noise() && self.denoise().is_err() {
+            return out;
         }
+        prefix_energy(&self.centred, &mut self.cum_energy);
         let e0 = self.cum_energy[self.window_len];
         if e0 < 1e-10 {
             return out;
@@ -306,15 +303,21 @@ impl PitchAnalyzer {
         );
         // Denominators first (a cheap pass over the prefix sums), then one division per lag in
         // a loop the compiler can vectorise.
-        for tau in lo..=hi {
-            self.denominators[tau] = (e0 + self.cum_energy[tau + w] - self.cum_energy[tau]) as f32;
+        for ((d, &end), &start) in self.denominators[lo..=hi]
+            .iter_mut()
+            .zip(&self.cum_energy[lo + w..=hi + w])
+            .zip(&self.cum_energy[lo..=hi])
+        {
+            *d = (e0 + end - start) as f32;
         }
         for ((p, &r), &d) in self.periodicity[lo..=hi]
             .iter_mut()
             .zip(&self.corr[lo..=hi])
             .zip(&self.denominators[lo..=hi])
         {
-            *p = if d > 1e-12 { r * scale / d } else { 0.0 };
+            // Divide unconditionally (by a safe value) and select, so the loop has no branch.
+            let q = r * scale / d.max(1e-12);
+            *p = if d > 1e-12 { q } else { 0.0 };
         }
         self.pick_candidates(&mut out);
         // The best few clearly periodic candidates are the ones the tracker ends up choosing.
@@ -356,11 +359,15 @@ impl PitchAnalyzer {
     fn fill_search_power(&mut self) {
         let b = &self.spec_b;
         let n = b.len();
-        for k in 0..n {
-            let prev = if k > 0 { b[k - 1] } else { b[1].conj() };
-            let next = if k + 1 < n { b[k + 1] } else { b[n - 2].conj() };
-            self.search_power[k] = (b[k] * 0.5 - (prev + next) * 0.25).norm_sqr();
+        let smoothed = |prev: Complex<f32>, k: Complex<f32>, next: Complex<f32>| -> f32 {
+            (k * 0.5 - (prev + next) * 0.25).norm_sqr()
+        };
+        // The spectrum of a real frame is conjugate-symmetric about DC and Nyquist.
+        self.search_power[0] = smoothed(b[1].conj(), b[0], b[1]);
+        for (p, w) in self.search_power[1..n - 1].iter_mut().zip(b.windows(3)) {
+            *p = smoothed(w[0], w[1], w[2]);
         }
+        self.search_power[n - 1] = smoothed(b[n - 2], b[n - 1], b[n - 2].conj());
     }
 
     /// See [`Candidate::harmonicity_db`]: harmonics of `f0_hz` up to the voice band's 3 kHz.
@@ -496,6 +503,7 @@ impl PitchAnalyzer {
     /// by parabolic interpolation), the best `MAX_CANDIDATES` kept.
     fn pick_candidates(&self, out: &mut FrameFeatures) {
         let p = &self.periodicity;
+        let mut ranks = [0f32; MAX_CANDIDATES];
         let mut lobe_best: Option<(f32, f32)> = None; // (tau, strength)
         let mut tau = self.tau_min;
         let last = self.tau_max - 1;
@@ -506,7 +514,7 @@ impl PitchAnalyzer {
         while tau <= last {
             if p[tau] <= 0.0 {
                 if let Some(c) = lobe_best.take() {
-                    self.push_candidate(out, c);
+                    self.push_candidate(out, &mut ranks, c);
                 }
             } else if p[tau] >= p[tau - 1] && p[tau] > p[tau + 1] {
                 let (a, b, c) = (p[tau - 1], p[tau], p[tau + 1]);
@@ -526,42 +534,40 @@ impl PitchAnalyzer {
             tau += 1;
         }
         if let Some(c) = lobe_best {
-            self.push_candidate(out, c);
+            self.push_candidate(out, &mut ranks, c);
         }
     }
 
-    fn push_candidate(&self, out: &mut FrameFeatures, (tau, strength): (f32, f32)) {
+    /// Adds a lobe's peak to the candidates if it ranks among the best `MAX_CANDIDATES`,
+    /// keeping them ordered best first. `ranks[i]` is candidate `i`'s rank: its strength plus
+    /// the small preference for higher f0.
+    fn push_candidate(
+        &self,
+        out: &mut FrameFeatures,
+        ranks: &mut [f32; MAX_CANDIDATES],
+        (tau, strength): (f32, f32),
+    ) {
         if strength < 0.2 || tau <= 0.0 {
             return;
         }
         let f0_hz = (self.sample_rate_hz / f64::from(tau)) as f32;
-        let cand = Candidate {
+        let rank = strength + self.octave_bonus * f0_hz.log2();
+        let n = out.n_candidates;
+        // Where it goes: after every candidate that ranks at least as high.
+        let pos = ranks[..n].iter().take_while(|&&r| r >= rank).count();
+        if pos >= MAX_CANDIDATES {
+            return;
+        }
+        let last = n.min(MAX_CANDIDATES - 1);
+        out.candidates.copy_within(pos..last, pos + 1);
+        ranks.copy_within(pos..last, pos + 1);
+        out.candidates[pos] = Candidate {
             f0_hz,
             strength,
             harmonicity_db: 0.0,
         };
-        let rank = |c: &Candidate| c.strength + self.octave_bonus * c.f0_hz.log2();
-        if out.n_candidates < MAX_CANDIDATES {
-            out.candidates[out.n_candidates] = cand;
-            out.n_candidates += 1;
-        } else {
-            // Replace the weakest if this one ranks higher.
-            let (weakest, weakest_rank) = out
-                .candidates
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (i, rank(c)))
-                .fold(
-                    (0, f32::INFINITY),
-                    |acc, x| if x.1 < acc.1 { x } else { acc },
-                );
-            if rank(&cand) > weakest_rank {
-                out.candidates[weakest] = cand;
-            }
-        }
-        // Keep them ordered best first (tiny insertion sort).
-        let n = out.n_candidates;
-        out.candidates[..n].sort_unstable_by(|a, b| rank(b).total_cmp(&rank(a)));
+        ranks[pos] = rank;
+        out.n_candidates = (n + 1).min(MAX_CANDIDATES);
     }
 }
 
@@ -595,25 +601,42 @@ fn sum_sq_f64(x: &[f32]) -> f64 {
     lanes.iter().sum::<f64>() + tail
 }
 
-/// `cum[i]` = energy of `x[..i]` (`cum` has `x.len() + 1` entries). The two halves run as
-/// independent chains, then the second is offset by the first's total.
+/// `cum[i]` = energy of `x[..i]` (`cum` has `x.len() + 1` entries). Four quarters run as
+/// independent chains (a single running sum waits on each addition), then each quarter is
+/// offset by the totals before it.
 fn prefix_energy(x: &[f32], cum: &mut [f64]) {
     let n = x.len();
-    let half = n / 2;
+    let part = n / 4;
     cum[0] = 0.0;
-    let (mut first, mut second) = (0f64, 0f64);
-    for i in 0..half {
-        first += f64::from(x[i]) * f64::from(x[i]);
-        cum[i + 1] = first;
-        second += f64::from(x[half + i]) * f64::from(x[half + i]);
-        cum[half + i + 1] = second;
+    let (x0, rest) = x.split_at(part);
+    let (x1, rest) = rest.split_at(part);
+    let (x2, x3) = rest.split_at(part);
+    let (c0, rest) = cum[1..=n].split_at_mut(part);
+    let (c1, rest) = rest.split_at_mut(part);
+    let (c2, c3) = rest.split_at_mut(part);
+    let sq = |v: f32| f64::from(v) * f64::from(v);
+    let (mut s0, mut s1, mut s2, mut s3) = (0f64, 0f64, 0f64, 0f64);
+    for i in 0..part {
+        s0 += sq(x0[i]);
+        c0[i] = s0;
+        s1 += sq(x1[i]);
+        c1[i] = s1;
+        s2 += sq(x2[i]);
+        c2[i] = s2;
+        s3 += sq(x3[i]);
+        c3[i] = s3;
     }
-    if n % 2 == 1 {
-        second += f64::from(x[n - 1]) * f64::from(x[n - 1]);
-        cum[n] = second;
+    // The last quarter also holds the samples left over.
+    for (c, &v) in c3[part..].iter_mut().zip(&x3[part..]) {
+        s3 += sq(v);
+        *c = s3;
     }
-    for c in &mut cum[half + 1..=n] {
-        *c += first;
+    let mut offset = s0;
+    for (chain, total) in [(c1, s1), (c2, s2), (c3, s3)] {
+        for c in chain.iter_mut() {
+            *c += offset;
+        }
+        offset += total;
     }
 }
 
@@ -783,5 +806,21 @@ mod tests {
             })
             .collect();
         assert!(pa.analyze(&noise).best_strength() < 0.5);
+    }
+
+    #[test]
+    fn prefix_energy_is_the_running_energy_for_any_length() {
+        for n in [0usize, 1, 3, 4, 5, 7, 8, 13, 875] {
+            let x: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.1).collect();
+            let mut cum = vec![f64::NAN; n + 1];
+            prefix_energy(&x, &mut cum);
+            let mut running = 0.0f64;
+            for i in 0..=n {
+                assert!((cum[i] - running).abs() < 1e-9, "n {n}, i {i}");
+                if i < n {
+                    running += f64::from(x[i]) * f64::from(x[i]);
+                }
+            }
+        }
     }
 }
