@@ -3,7 +3,8 @@
 //! jumps and voicing flips, which removes isolated octave errors and voicing blips. Each frame
 //! is decided `lag` frames after it arrives, by tracing back from the best current state, so the
 //! same code serves live use (short lag) and file analysis (longer lag), and its output does not
-//! depend on how the input was split into blocks.
+//! depend on how the input was split into blocks. A voiced frame's f0 is the median of its own
+//! and its two neighbours' on the path, which takes out one-frame wobbles without delay.
 
 use super::pitch::{is_multiple, FrameFeatures, MAX_CANDIDATES};
 
@@ -91,6 +92,8 @@ pub struct PitchTracker {
     pushed: u64,
     /// Frames decided so far.
     decided: u64,
+    /// The last decided frame's f0 on the path, before smoothing.
+    last_path_f0_hz: Option<f32>,
 }
 
 impl PitchTracker {
@@ -103,6 +106,7 @@ impl PitchTracker {
             next_score: [0.0; STATES],
             pushed: 0,
             decided: 0,
+            last_path_f0_hz: None,
         }
     }
 
@@ -211,6 +215,13 @@ impl PitchTracker {
     }
 
     /// Traces back from the best state of the newest frame to frame `target`.
+    ///
+    /// A voiced frame between two voiced neighbours on the path (the one decided before it,
+    /// and the next one as the path now stands) gets the median of the three f0 values: a
+    /// single frame off to one side of both neighbours is an estimation error (another voice
+    /// in babble, a frame straddling a fast change), while a monotonic glide keeps every value.
+    /// The next frame is known from the lookahead, so this adds no delay (with no lookahead
+    /// there is nothing to smooth with).
     fn trace(&mut self, target: u64) -> TrackedFrame {
         let len = self.ring.len() as u64;
         let newest = self.pushed - 1;
@@ -219,27 +230,40 @@ impl PitchTracker {
             .max_by(|&a, &b| self.score[a].total_cmp(&self.score[b]))
             .unwrap_or(UNVOICED);
         let mut t = newest;
+        let mut next_f0_hz = None;
         while t > target {
             let slot = &self.ring[(t % len) as usize];
-            state = usize::from(slot.back[state.min(slot.n_states - 1)]);
+            let s = state.min(slot.n_states - 1);
+            if t == target + 1 && s != UNVOICED {
+                next_f0_hz = Some(slot.f0_hz[s]);
+            }
+            state = usize::from(slot.back[s]);
             t -= 1;
         }
         let slot = &self.ring[(target % len) as usize];
         self.decided = target + 1;
-        if state == UNVOICED || state >= slot.n_states {
-            TrackedFrame {
+        let path_f0_hz = (state != UNVOICED && state < slot.n_states).then(|| slot.f0_hz[state]);
+        let prev_f0_hz = std::mem::replace(&mut self.last_path_f0_hz, path_f0_hz);
+        match path_f0_hz {
+            None => TrackedFrame {
                 index: target,
                 f0_hz: None,
                 confidence: slot.best_strength,
-            }
-        } else {
-            TrackedFrame {
+            },
+            Some(f0_hz) => TrackedFrame {
                 index: target,
-                f0_hz: Some(slot.f0_hz[state]),
+                f0_hz: Some(match (prev_f0_hz, next_f0_hz) {
+                    (Some(a), Some(c)) => median_of_three(a, f0_hz, c),
+                    _ => f0_hz,
+                }),
                 confidence: slot.raw_strength[state],
-            }
+            },
         }
     }
+}
+
+fn median_of_three(a: f32, b: f32, c: f32) -> f32 {
+    a.min(b).max(a.max(b).min(c))
 }
 
 #[cfg(test)]
@@ -358,5 +382,39 @@ mod tests {
             out.push(d);
         }
         assert!(out.iter().all(|d| d.f0_hz.is_none()));
+    }
+
+    /// f0 of each decided frame for one-candidate frames at `f0s_hz`, with lag `lag`.
+    fn track(f0s_hz: &[f32], lag: usize) -> Vec<Option<f32>> {
+        let mut tr = PitchTracker::new(lag, TrackerCosts::default());
+        let mut out = Vec::new();
+        for &f0_hz in f0s_hz {
+            if let Some(d) = tr.push(&frame(&[(f0_hz, 0.9)]), 30.0) {
+                out.push(d.f0_hz);
+            }
+        }
+        while let Some(d) = tr.flush_one() {
+            out.push(d.f0_hz);
+        }
+        out
+    }
+
+    #[test]
+    fn a_one_frame_wobble_takes_its_neighbours_value_and_a_glide_keeps_every_value() {
+        // A steady hum with one frame pulled 70 cents up.
+        let mut hum = vec![220.0f32; 12];
+        hum[6] = 229.0;
+        for lag in [1, 5] {
+            let out = track(&hum, lag);
+            assert!(out.iter().all(|f| *f == Some(220.0)), "lag {lag}: {out:?}");
+        }
+        // A fast rising glide (40 cents a frame) is left exactly as estimated.
+        let glide: Vec<f32> = (0..12)
+            .map(|i| 300.0 * 2f32.powf(i as f32 * 0.4 / 12.0))
+            .collect();
+        let out = track(&glide, 1);
+        assert_eq!(out, glide.iter().map(|&f| Some(f)).collect::<Vec<_>>());
+        // Without lookahead there is no next frame to compare with: nothing changes.
+        assert_eq!(track(&hum, 0)[6], Some(229.0));
     }
 }
