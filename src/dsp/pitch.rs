@@ -237,7 +237,7 @@ impl PitchAnalyzer {
         for (&v, c) in frame.iter().zip(self.centred.iter_mut()) {
             *c = v - mean;
         }
-        if sum_sq_f64(&self.centred) < 1e-10 {
+        if dot(&self.centred, &self.centred) < 1e-10 {
             return out;
         }
         // The FFTs use their inputs as scratch: they get copies, `centred` stays intact.
@@ -380,7 +380,8 @@ impl PitchAnalyzer {
         let top = self.search_power.len() - 2;
         let power_at = |hz: f32| -> f32 {
             let x = hz / bin_hz;
-            let k = (x.round() as usize).min(top);
+            // `x` is positive: adding a half and truncating rounds it (without a libm call).
+            let k = ((x + 0.5) as usize).min(top);
             // The highest of the nearest bins: harmonics rarely sit on a bin centre.
             let p = self.search_power[k]
                 .max(self.search_power[(k + 1).min(top)])
