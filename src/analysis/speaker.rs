@@ -568,10 +568,6 @@ pub fn attribute_one_channel(
     // Re-estimate a voice without enrolment from the session's own vocalisations. An enrolled
     // voice stays as enrolled: adding the session's frames to it let a few early mistakes
     // (a user's babble taken for the partner) pull it towards the other voice.
-    let refine = |base: Option<&VoiceModel>, x: Vec<VoiceVector>| match base {
-        Some(m) => Some(m.clone()),
-        None => VoiceModel::train(&x).ok(),
-    };
     let mut models: Option<(VoiceModel, VoiceModel)> = None;
     // With both voices enrolled there is nothing to re-estimate: one pass sets the models.
     let rounds = if partner.is_some() && user.is_some() {
@@ -589,8 +585,12 @@ pub fn attribute_one_channel(
                 .flat_map(|(f, _)| f.iter().map(|x| x.1))
                 .collect()
         };
-        let (Some(p), Some(u)) = (refine(partner, gather(true)), refine(user, gather(false)))
-        else {
+        // The session's frames are gathered only for a voice that has no clip.
+        let estimate = |base: Option<&VoiceModel>, want: bool| match base {
+            Some(m) => Some(m.clone()),
+            None => VoiceModel::train(&gather(want)).ok(),
+        };
+        let (Some(p), Some(u)) = (estimate(partner, true), estimate(user, false)) else {
             break;
         };
         let next = score_all(&p, &u, &feats).0;
