@@ -110,6 +110,46 @@ fn a_steady_hum_is_tracked_and_found_once() {
     assert_eq!(v[0].syllables, 1);
 }
 
+/// A hum that fills most of the room's recent past must not become the room: all of it is
+/// voiced, and its fading end stays voiced down to where it is quiet.
+#[test]
+fn a_long_hum_is_voiced_to_its_fading_end() {
+    let x = scene(
+        16_000,
+        7.0,
+        0.0003,
+        &[(0.5, voice(16_000, 6.0, 0.4, 0.05, 0.3, |_| 180.0))],
+        3,
+    );
+    let ev = analyze(&x, 16_000);
+    let frames = pitch(&ev);
+    // Held far longer than the room's 3 s noise-floor window, the hum never becomes the floor.
+    assert!(fraction_within(&frames, 0.6, 6.2, 20.0, |_| 180.0) > 0.98);
+    // The last 0.3 s fall linearly to silence; down to a sixth of the peak (-16 dB) the hum is
+    // still plainly there.
+    assert!(fraction_within(&frames, 6.2, 6.45, 20.0, |_| 180.0) > 0.95);
+    assert!(voiced_fraction(&frames, 6.6, 7.0) < 0.02);
+    let v = vocalisations(&ev);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!((v[0].start.secs() - 0.5).abs() < 0.06, "{:?}", v[0]);
+    assert!((v[0].end.secs() - 6.5).abs() < 0.1, "{:?}", v[0]);
+}
+
+/// A tone that never stops (a fan, a fridge) is the room: after a while it is no longer voiced.
+#[test]
+fn a_tone_that_never_stops_becomes_the_room() {
+    let x = scene(
+        16_000,
+        40.0,
+        0.0003,
+        &[(1.0, voice(16_000, 39.0, 0.2, 0.05, 0.05, |_| 150.0))],
+        4,
+    );
+    let frames = pitch(&analyze(&x, 16_000));
+    assert!(voiced_fraction(&frames, 1.2, 15.0) > 0.98);
+    assert!(voiced_fraction(&frames, 30.0, 40.0) < 0.02);
+}
+
 #[test]
 fn a_wide_glide_is_followed() {
     let truth = |t: f64| 200.0 * 2f64.powf(((t - 0.5) / 1.0).clamp(0.0, 1.0));

@@ -20,8 +20,22 @@ pub const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
 /// `BACKGROUND_FRAMES` frames (5 s).
 const BACKGROUND_QUANTILE: f32 = 0.2;
 const BACKGROUND_FRAMES: usize = 500;
+/// The background is taken to be at most this far above the noise floor. A percentile higher
+/// than that is a voice filling most of the window (a hum in a quiet room), not the room:
+/// without the cap the hum's own fading end would fall below its "background" and be unvoiced.
+/// Babble and steady noise keep the floor within a few dB of the percentile, so they are not
+/// affected.
+const MAX_BACKGROUND_ABOVE_FLOOR_DB: f32 = 25.0;
 /// The noise floor is the minimum over about this many frames (3 s).
 const FLOOR_FRAMES: usize = 300;
+
+/// A run of frames at least this periodic is a voice (or a tonal machine): from its
+/// `HOLD_AFTER_FRAMES`th frame (1 s) the noise floor holds, so that a hum longer than the
+/// floor's window does not become the floor and vanish, until the run reaches
+/// `HOLD_UNTIL_FRAMES` (20 s), longer than any voice holds a sound without a breath.
+const HOLD_PERIODICITY: f32 = 0.8;
+const HOLD_AFTER_FRAMES: u32 = 100;
+const HOLD_UNTIL_FRAMES: u32 = 2_000;
 
 /// Of the frames too quiet to be searched for a period, one in this many teaches the pitch
 /// analyser the room's noise spectrum.
@@ -111,6 +125,8 @@ struct Core {
     /// Set by `finish`: the last frame that holds input (later ones hold only padding).
     last_frame: Option<u64>,
     noise: NoiseFloor,
+    /// Consecutive frames with periodicity at least `HOLD_PERIODICITY`.
+    periodic_run_frames: u32,
     background: LevelPercentile,
     tracker: PitchTracker,
     /// Level and floor of recent frames, by frame index modulo the length.
@@ -142,6 +158,7 @@ impl Core {
             next_frame: 0,
             last_frame: None,
             noise: NoiseFloor::new(FLOOR_FRAMES),
+            periodic_run_frames: 0,
             background: LevelPercentile::new(BACKGROUND_FRAMES, BACKGROUND_QUANTILE),
             tracker: PitchTracker::new(lag, TrackerCosts::default()),
             levels_db: vec![-120.0; ring],
@@ -174,8 +191,18 @@ impl Core {
             }
             let frame = &self.buf[off..off + self.frame_len];
             let level_db = self.pitch.level_db(frame);
-            self.noise.push(level_db);
-            let floor_db = self.noise.floor_db();
+            // A long, clearly periodic sound is a voice, not the room: after its first second
+            // the floor does not take it in, until it has lasted so long that it must be the
+            // room after all (a fan's tone, a fridge). The run is counted up to the previous
+            // frame, as this frame's periodicity needs the floor. (The background percentile
+            // does take it in, and is capped instead: holding it too changed which voice the
+            // one-microphone sessions' overlapping sounds were given to, for the worse.)
+            let room_frame =
+                !(HOLD_AFTER_FRAMES..HOLD_UNTIL_FRAMES).contains(&self.periodic_run_frames);
+            if room_frame {
+                self.noise.push(level_db);
+            }
+            let floor_db = self.noise.floor_db().min(level_db);
             // A frame the level gates will call unvoiced anyway is not searched for a period.
             let feats = if self.can_be_voiced(level_db, floor_db) {
                 self.pitch.analyze_at_level(frame, level_db)
@@ -190,13 +217,23 @@ impl Core {
                     ..FrameFeatures::default()
                 }
             };
+            if feats.best_strength() >= HOLD_PERIODICITY {
+                self.periodic_run_frames = self.periodic_run_frames.saturating_add(1);
+            } else {
+                self.periodic_run_frames = 0;
+            }
             let slot = (self.next_frame % self.levels_db.len() as u64) as usize;
             self.levels_db[slot] = feats.level_db;
             self.floors_db[slot] = floor_db;
             self.background.push(feats.level_db);
             // The tracker weighs periodicity against how far the frame stands out of the
-            // background: the typical level of the room, or its floor when that is higher.
-            let background_db = self.background.level_db().max(floor_db);
+            // background: the typical level of the room, or its floor when that is higher, but
+            // never more than `MAX_BACKGROUND_ABOVE_FLOOR_DB` above the floor.
+            let background_db = self
+                .background
+                .level_db()
+                .min(floor_db + MAX_BACKGROUND_ABOVE_FLOOR_DB)
+                .max(floor_db);
             let decided = self.tracker.push(&feats, feats.level_db - background_db);
             self.next_frame += 1;
             if let Some(d) = decided {
