@@ -12,13 +12,15 @@ use std::path::Path;
 use std::sync::Once;
 
 use serde::Serialize;
-use symphonia::core::audio::SampleBuffer;
+use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
 use symphonia::core::codecs::{Decoder as CodecDecoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::conv::FromSample;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
+use symphonia::core::sample::Sample;
 use thiserror::Error;
 
 /// Most channels accepted; more is an absurd header, not a recording.
@@ -79,7 +81,6 @@ pub struct Decoder {
     track_id: u32,
     channel: ChannelSelect,
     info: AudioInfo,
-    scratch: Option<SampleBuffer<f32>>,
     block: Vec<f32>,
     skipped_packets: u64,
     samples_read: u64,
@@ -211,7 +212,6 @@ impl Decoder {
                 codec,
                 bits_per_sample: params.bits_per_sample,
             },
-            scratch: None,
             block: Vec::new(),
             skipped_packets: 0,
             samples_read: 0,
@@ -263,17 +263,17 @@ impl Decoder {
             if packet.track_id() != self.track_id {
                 continue;
             }
+            let channel = self.channel;
+            let block = &mut self.block;
             let decoded = guard(|| match self.decoder.decode(&packet) {
                 Ok(buf) => {
-                    let spec = *buf.spec();
+                    let channels = buf.spec().channels.count();
                     let frames = buf.frames();
-                    let needed = buf.capacity();
-                    let scratch = match &mut self.scratch {
-                        Some(s) if s.capacity() >= needed * spec.channels.count() => s,
-                        slot => slot.insert(SampleBuffer::<f32>::new(needed as u64, spec)),
-                    };
-                    scratch.copy_interleaved_ref(buf);
-                    Ok(Some((spec.channels.count(), frames)))
+                    if frames > 0 && usable(channel, channels) {
+                        block.clear();
+                        to_mono(&buf, channel, block);
+                    }
+                    Ok(Some((channels, frames)))
                 }
                 Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_)) => Ok(None),
                 Err(SymphoniaError::ResetRequired) => {
@@ -305,28 +305,6 @@ impl Decoder {
                     });
                 }
             }
-            let Some(scratch) = &self.scratch else {
-                continue;
-            };
-            let interleaved = &scratch.samples()[..frames * channels];
-            self.block.clear();
-            match self.channel {
-                ChannelSelect::Downmix if channels == 1 => {
-                    self.block.extend_from_slice(interleaved)
-                }
-                ChannelSelect::Downmix => {
-                    let scale = 1.0 / channels as f32;
-                    self.block.extend(
-                        interleaved
-                            .chunks_exact(channels)
-                            .map(|f| f.iter().sum::<f32>() * scale),
-                    );
-                }
-                ChannelSelect::Channel(c) => {
-                    self.block
-                        .extend(interleaved.chunks_exact(channels).map(|f| f[c]));
-                }
-            }
             self.samples_read += self.block.len() as u64;
             return Ok(Some(&self.block));
         }
@@ -338,6 +316,59 @@ impl Decoder {
             Err(DecodeError::Empty)
         } else {
             Ok(None)
+        }
+    }
+}
+
+/// Whether a packet of `channels` channels can give the selected channel (the caller reports why
+/// not).
+fn usable(channel: ChannelSelect, channels: usize) -> bool {
+    (1..=MAX_CHANNELS).contains(&channels)
+        && match channel {
+            ChannelSelect::Downmix => true,
+            ChannelSelect::Channel(c) => c < channels,
+        }
+}
+
+/// Appends a decoded packet to `out` as mono f32: the selected channel, or the mean of all.
+fn to_mono(buf: &AudioBufferRef<'_>, channel: ChannelSelect, out: &mut Vec<f32>) {
+    match buf {
+        AudioBufferRef::U8(b) => mono_from(b, channel, out),
+        AudioBufferRef::U16(b) => mono_from(b, channel, out),
+        AudioBufferRef::U24(b) => mono_from(b, channel, out),
+        AudioBufferRef::U32(b) => mono_from(b, channel, out),
+        AudioBufferRef::S8(b) => mono_from(b, channel, out),
+        AudioBufferRef::S16(b) => mono_from(b, channel, out),
+        AudioBufferRef::S24(b) => mono_from(b, channel, out),
+        AudioBufferRef::S32(b) => mono_from(b, channel, out),
+        AudioBufferRef::F32(b) => mono_from(b, channel, out),
+        AudioBufferRef::F64(b) => mono_from(b, channel, out),
+    }
+}
+
+fn mono_from<S: Sample>(buf: &AudioBuffer<S>, channel: ChannelSelect, out: &mut Vec<f32>)
+where
+    f32: FromSample<S>,
+{
+    let channels = buf.spec().channels.count();
+    match channel {
+        ChannelSelect::Channel(c) => out.extend(buf.chan(c).iter().map(|&x| f32::from_sample(x))),
+        ChannelSelect::Downmix if channels == 1 => {
+            out.extend(buf.chan(0).iter().map(|&x| f32::from_sample(x)))
+        }
+        ChannelSelect::Downmix => {
+            let start = out.len();
+            out.resize(start + buf.frames(), 0.0);
+            let mixed = &mut out[start..];
+            for c in 0..channels {
+                for (m, &x) in mixed.iter_mut().zip(buf.chan(c)) {
+                    *m += f32::from_sample(x);
+                }
+            }
+            let scale = 1.0 / channels as f32;
+            for m in mixed {
+                *m *= scale;
+            }
         }
     }
 }
