@@ -5,6 +5,8 @@
 //! same code serves live use (short lag) and file analysis (longer lag), and its output does not
 //! depend on how the input was split into blocks. A voiced frame's f0 is the median of its own
 //! and its two neighbours' on the path, which takes out one-frame wobbles without delay.
+//! With a short lag the best path can change its mind about frames already decided; following
+//! such a switch would show a jump no path made, so a switch pays (a bounded part of) that jump.
 
 use super::pitch::{is_multiple, FrameFeatures, MAX_CANDIDATES};
 
@@ -38,6 +40,9 @@ pub struct TrackerCosts {
     pub harmonic_voicing_from_db: f32,
     pub harmonic_voicing_per_db: f32,
     pub max_harmonic_voicing: f32,
+    /// Most that following a path which leaves the frames already decided may cost (see
+    /// `PitchTracker::trace`): live hysteresis against brief octave switches.
+    pub max_switch_cost: f32,
 }
 
 impl Default for TrackerCosts {
@@ -55,6 +60,7 @@ impl Default for TrackerCosts {
             harmonic_voicing_from_db: 14.0,
             harmonic_voicing_per_db: 0.02,
             max_harmonic_voicing: 0.2,
+            max_switch_cost: 0.3,
         }
     }
 }
@@ -78,6 +84,8 @@ struct Slot {
     log2_f0: [f32; STATES],
     n_states: usize,
     back: [u8; STATES],
+    /// The path scores after this frame, relative to the best of them.
+    score: [f32; STATES],
     best_strength: f32,
 }
 
@@ -94,6 +102,8 @@ pub struct PitchTracker {
     decided: u64,
     /// The last decided frame's f0 on the path, before smoothing.
     last_path_f0_hz: Option<f32>,
+    /// The last decided frame's state.
+    last_state: Option<usize>,
 }
 
 impl PitchTracker {
@@ -107,6 +117,7 @@ impl PitchTracker {
             pushed: 0,
             decided: 0,
             last_path_f0_hz: None,
+            last_state: None,
         }
     }
 
@@ -190,6 +201,7 @@ impl PitchTracker {
                 self.score[j] = self.next_score[j] - best_total;
             }
         }
+        slot.score = self.score;
         self.ring[idx] = slot;
         self.pushed += 1;
         if self.pushed > self.lag as u64 {
@@ -214,7 +226,52 @@ impl PitchTracker {
         }
     }
 
+    /// Follows the path that ends in `state` at the newest frame back to frame `target`: its
+    /// state there, and its f0 at the frame after (when voiced there).
+    fn walk(&self, mut state: usize, target: u64) -> (usize, Option<f32>) {
+        let len = self.ring.len() as u64;
+        let mut t = self.pushed - 1;
+        let mut next_f0_hz = None;
+        while t > target {
+            let slot = &self.ring[(t % len) as usize];
+            let s = state.min(slot.n_states - 1);
+            if t == target + 1 && s != UNVOICED {
+                next_f0_hz = Some(slot.f0_hz[s]);
+            }
+            state = usize::from(slot.back[s]);
+            t -= 1;
+        }
+        (state, next_f0_hz)
+    }
+
+    /// What following a path whose state at frame `target` is `x` costs beyond its own score,
+    /// when that path does not pass through the state decided for the frame before: the
+    /// output would go from the decided state straight to the path's state at `target`, a
+    /// jump the path never paid, while the path's own (better) history there is no longer on
+    /// offer. At most `max_switch_cost`, so that a real change of mind still goes through.
+    fn switch_cost(&self, x: usize, target: u64) -> f32 {
+        let Some(decided) = self.last_state.filter(|&d| d != UNVOICED && target > 0) else {
+            return 0.0;
+        };
+        let len = self.ring.len() as u64;
+        let slot = &self.ring[(target % len) as usize];
+        let x = x.min(slot.n_states - 1);
+        let own = usize::from(slot.back[x]);
+        if own == decided || own == UNVOICED || x == UNVOICED {
+            return 0.0;
+        }
+        let prev = &self.ring[((target - 1) % len) as usize];
+        let (own, decided) = (own.min(prev.n_states - 1), decided.min(prev.n_states - 1));
+        let extra = (prev.score[own] - prev.score[decided])
+            + self.transition(prev, decided, slot, x)
+            - self.transition(prev, own, slot, x);
+        extra.clamp(0.0, self.costs.max_switch_cost)
+    }
+
     /// Traces back from the best state of the newest frame to frame `target`.
+    ///
+    /// "Best" counts the cost of leaving what is already decided (`switch_cost`); it is only
+    /// looked at when the best path leaves it, which with the offline lag almost never happens.
     ///
     /// A voiced frame between two voiced neighbours on the path (the one decided before it,
     /// and the next one as the path now stands) gets the median of the three f0 values: a
@@ -226,23 +283,27 @@ impl PitchTracker {
         let len = self.ring.len() as u64;
         let newest = self.pushed - 1;
         let newest_slot = &self.ring[(newest % len) as usize];
-        let mut state = (0..newest_slot.n_states)
+        let best = (0..newest_slot.n_states)
             .max_by(|&a, &b| self.score[a].total_cmp(&self.score[b]))
             .unwrap_or(UNVOICED);
-        let mut t = newest;
-        let mut next_f0_hz = None;
-        while t > target {
-            let slot = &self.ring[(t % len) as usize];
-            let s = state.min(slot.n_states - 1);
-            if t == target + 1 && s != UNVOICED {
-                next_f0_hz = Some(slot.f0_hz[s]);
+        let (mut state, mut next_f0_hz) = self.walk(best, target);
+        if self.switch_cost(state, target) > 0.0 {
+            let mut best_key = f32::NEG_INFINITY;
+            let mut chosen = best;
+            for s in 0..newest_slot.n_states {
+                let (x, _) = self.walk(s, target);
+                let key = self.score[s] - self.switch_cost(x, target);
+                if key > best_key {
+                    best_key = key;
+                    chosen = s;
+                }
             }
-            state = usize::from(slot.back[s]);
-            t -= 1;
+            (state, next_f0_hz) = self.walk(chosen, target);
         }
         let slot = &self.ring[(target % len) as usize];
         self.decided = target + 1;
         let path_f0_hz = (state != UNVOICED && state < slot.n_states).then(|| slot.f0_hz[state]);
+        self.last_state = Some(state.min(slot.n_states - 1));
         let prev_f0_hz = std::mem::replace(&mut self.last_path_f0_hz, path_f0_hz);
         match path_f0_hz {
             None => TrackedFrame {
@@ -306,6 +367,49 @@ mod tests {
         assert_eq!(
             out.iter().map(|d| d.index).collect::<Vec<_>>(),
             (0..30).collect::<Vec<_>>()
+        );
+    }
+
+    /// Lag 1 (live): the octave above is the better path for `lead_frames` (a fast rise smears
+    /// the fundamental's period more than the half period), then the fundamental again.
+    fn octave_lead(costs: TrackerCosts, lead_frames: usize) -> Vec<Option<f32>> {
+        let mut tr = PitchTracker::new(1, costs);
+        let mut out = Vec::new();
+        for i in 0..12 {
+            let f = match i {
+                0 => frame(&[(300.0, 0.9), (600.0, 0.65)]),
+                i if i <= lead_frames => frame(&[(600.0, 0.9), (300.0, 0.85)]),
+                _ => frame(&[(300.0, 0.9), (600.0, 0.5)]),
+            };
+            out.extend(tr.push(&f, 30.0).map(|d| d.f0_hz));
+        }
+        while let Some(d) = tr.flush_one() {
+            out.push(d.f0_hz);
+        }
+        out
+    }
+
+    #[test]
+    fn live_decisions_do_not_follow_a_brief_octave_lead() {
+        let free = TrackerCosts {
+            max_switch_cost: 0.0,
+            ..TrackerCosts::default()
+        };
+        // Without the switch cost the output shows the octave for two frames.
+        let jumped = octave_lead(free, 4);
+        assert_eq!(
+            jumped.iter().filter(|f| **f == Some(600.0)).count(),
+            2,
+            "{jumped:?}"
+        );
+        let held = octave_lead(TrackerCosts::default(), 4);
+        assert!(held.iter().all(|f| *f == Some(300.0)), "{held:?}");
+        // A lead that lasts is followed, a little later.
+        let lasting = octave_lead(TrackerCosts::default(), 11);
+        assert_eq!(lasting[0], Some(300.0));
+        assert!(
+            lasting[6..].iter().all(|f| *f == Some(600.0)),
+            "{lasting:?}"
         );
     }
 
