@@ -254,7 +254,7 @@ pub fn attribute_two_channels(
                     }
                     None => quiet += 1,
                 }
-                if foreign >= foreign_frames || quiet > gap_frames {
+                if foreign >= foreign_frames || quiet >= gap_frames {
                     if let Some((s, e, ms, n)) = cur.take() {
                         parts.push((s, e, ms / n as f32));
                     }

@@ -162,7 +162,7 @@ impl VocalTracker {
             self.run_len = 0;
             self.note_change = None;
             if let Some(open) = &self.open {
-                if j > open.last_voiced + self.max_gap_frames {
+                if j >= open.last_voiced + self.max_gap_frames {
                     self.close(events);
                 }
             }
@@ -190,7 +190,7 @@ impl VocalTracker {
     fn confirm_run(&mut self, run_start: u64, events: &mut Vec<Event>) {
         let prev_voiced = self.open.as_ref().map(|o| o.last_voiced);
         let gap = prev_voiced.map_or(u64::MAX, |p| run_start.saturating_sub(p + 1));
-        let new_vocalisation = self.open.is_none() || gap > self.max_gap_frames;
+        let new_vocalisation = self.open.is_none() || gap >= self.max_gap_frames;
         if new_vocalisation && self.open.is_some() {
             self.close(events);
         }
@@ -463,5 +463,56 @@ impl VocalTracker {
     /// End of stream: reports the open vocalisation. Analysis thread.
     pub fn finish(&mut self, events: &mut Vec<Event>) {
         self.close(events);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Vocalisations found in 0.5 s of voice, `silence_frames` unvoiced frames, and 0.5 s more.
+    fn vocalisations_around(silence_frames: u64) -> usize {
+        let config = AnalysisConfig::default();
+        let mut tracker = VocalTracker::new(&config);
+        let mut events = Vec::new();
+        let voiced = |index| FrameInfo {
+            index,
+            f0_hz: Some(220.0),
+            level_db: -20.0,
+            floor_db: -60.0,
+        };
+        let silent = |index| FrameInfo {
+            index,
+            f0_hz: None,
+            level_db: -60.0,
+            floor_db: -60.0,
+        };
+        let mut j = 0;
+        for _ in 0..50 {
+            tracker.push_frame(voiced(j), &mut events);
+            j += 1;
+        }
+        for _ in 0..silence_frames {
+            tracker.push_frame(silent(j), &mut events);
+            j += 1;
+        }
+        for _ in 0..50 {
+            tracker.push_frame(voiced(j), &mut events);
+            j += 1;
+        }
+        tracker.finish(&mut events);
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Vocalisation(_)))
+            .count()
+    }
+
+    #[test]
+    fn a_silence_as_long_as_the_setting_splits_a_vocalisation() {
+        // The setting is 0.3 s: 30 frames of silence split, 29 do not.
+        assert_eq!(vocalisations_around(29), 1);
+        assert_eq!(vocalisations_around(30), 2);
+        assert_eq!(vocalisations_around(31), 2);
+        assert_eq!(vocalisations_around(5), 1);
     }
 }
