@@ -151,6 +151,22 @@ fn a_tone_that_never_stops_becomes_the_room() {
 }
 
 #[test]
+fn mains_hum_from_the_first_frame_is_the_room() {
+    // A 60 Hz hum with its harmonics (a mains buzz, 26 dB below the voice) from the very first
+    // sample, and one 1 s vocalisation at 2 s. The hum is in the pitch range, and steady.
+    let hum = voice(16_000, 4.0, 0.01, 0.001, 0.001, |_| 60.0);
+    let hum_voice = voice(16_000, 1.0, 0.2, 0.05, 0.05, |_| 220.0);
+    let x = scene(16_000, 4.0, 0.0003, &[(0.0, hum), (2.0, hum_voice)], 5);
+    let events = analyze(&x, 16_000);
+    let frames = pitch(&events);
+    assert!(voiced_fraction(&frames, 0.0, 1.9) < 0.02);
+    assert!(voiced_fraction(&frames, 2.1, 2.9) > 0.95);
+    let vocs = vocalisations(&events);
+    assert_eq!(vocs.len(), 1, "{vocs:?}");
+    assert!((vocs[0].start.secs() - 2.0).abs() < 0.1, "{vocs:?}");
+}
+
+#[test]
 fn a_wide_glide_is_followed() {
     let truth = |t: f64| 200.0 * 2f64.powf(((t - 0.5) / 1.0).clamp(0.0, 1.0));
     let x = scene(

@@ -199,7 +199,12 @@ impl Core {
             // one-microphone sessions' overlapping sounds were given to, for the worse.)
             let room_frame =
                 !(HOLD_AFTER_FRAMES..HOLD_UNTIL_FRAMES).contains(&self.periodic_run_frames);
-            if room_frame {
+            // The first frames' level windows reach back before the recording into the silence
+            // it is padded with: their lower level is not the room's. (Taken in, it held the
+            // floor a few dB low for its first 3 s, and a steady tone such as mains hum then
+            // stood far enough above it to be searched, and voiced.)
+            let padded = self.next_frame * (HOP_LEN as u64) < self.pitch.level_half_len() as u64;
+            if room_frame && !padded {
                 self.noise.push(level_db);
             }
             let floor_db = self.noise.floor_db().min(level_db);

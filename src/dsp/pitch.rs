@@ -186,10 +186,15 @@ impl PitchAnalyzer {
         (self.window_len + typical_lag) / 2
     }
 
+    /// Samples on each side of the frame centre that [`Self::level_db`] measures (12.5 ms).
+    pub fn level_half_len(&self) -> usize {
+        (0.0125 * self.sample_rate_hz) as usize
+    }
+
     /// RMS level (dBFS) of the 25 ms around the centre of `frame` (laid out as for
     /// [`Self::analyze`]). Cheap: the caller uses it to skip frames that cannot be voiced.
     pub fn level_db(&self, frame: &[f32]) -> f32 {
-        let half = (0.0125 * self.sample_rate_hz) as usize;
+        let half = self.level_half_len();
         let mid = self.centre_offset();
         let (lo, hi) = (mid.saturating_sub(half), (mid + half).min(frame.len()));
         if hi <= lo {
