@@ -81,8 +81,9 @@ def variants(x, rate):
     yield "fan_on", "pink noise 12 dB below the voices from 15 s on", x + fan * after_15s, rate, 0.0
     yield "fan_off", "pink noise 12 dB below the voices until 15 s", x + fan * (1 - after_15s), rate, 0.0
     yield "dc", "a DC offset of 0.2 (-14 dBFS)", x + 0.2, rate, 0.0
-    yield "clipped", "12 dB too loud, hard-clipped", np.clip(x * 4, -0.99, 0.99), rate, 0.0
+    yield "clipped", "12 dB too loud, clipped at full scale", np.clip(x * 4, -1.0, 1.0), rate, 0.0
     yield "quiet40", "40 dB quieter (peak -43 dBFS)", x * 10 ** (-40 / 20), rate, 0.0
+    yield "quiet55", "55 dB quieter (peak -58 dBFS)", x * 10 ** (-55 / 20), rate, 0.0
     yield "late", "20 s of digital silence first", np.concatenate([np.zeros(20 * rate), x]), rate, 20.0
     for new_rate in (8000, 44100, 48000):
         yield f"sr{new_rate}", f"resampled to {new_rate} Hz", resample(x, rate, new_rate), new_rate, 0.0

@@ -21,6 +21,7 @@ use crate::audio::capture::ChannelRoute;
 use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
 use crate::audio::device::list_inputs;
 use crate::config::AnalysisConfig;
+use crate::dsp::resample::InputStats;
 use crate::export::{export_session, write_private, ExportError, Format};
 use crate::live::InputChoice;
 use crate::output::{AnalysisWriter, InputDescription, Summary};
@@ -484,6 +485,11 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                     Ok(s) => {
                         let ms = (s.statistics.duration_secs * 1000.0) as u64;
                         audio_millis.fetch_add(ms, Ordering::Relaxed);
+                        for w in s.statistics.input_warnings() {
+                            progress.suspend(|| {
+                                eprintln!("warning: {}: {w}", job.path.display());
+                            });
+                        }
                     }
                     Err(e) => progress.suspend(|| eprintln!("error: {}: {e}", job.path.display())),
                 }
@@ -711,7 +717,7 @@ pub fn analyze_files_in_order(
     let mut info = decoder.info().clone();
     let mut writer = AnalysisWriter::create(out_dir, name, config)?;
     let outcome = analyze_decoders(&mut decoder, &paths[1..], &mut writer, config, channel);
-    let (secs, non_finite, skipped) = match outcome {
+    let (secs, samples, skipped) = match outcome {
         Ok(counts) => counts,
         Err(e) => {
             writer.discard();
@@ -732,25 +738,26 @@ pub fn analyze_files_in_order(
             ChannelSelect::Channel(c) => (c + 1).to_string(),
         },
     };
-    Ok(writer.finish(input, config, non_finite, skipped)?)
+    Ok(writer.finish(input, config, &samples, skipped)?)
 }
 
 /// Runs the Analyzer over `decoder` and then over each of `rest`; returns the seconds decoded,
-/// the non-finite samples replaced and the packets skipped.
+/// what the samples looked like (non-finite ones replaced, clipped ones, peak) and the packets
+/// skipped.
 fn analyze_decoders(
     decoder: &mut Decoder,
     rest: &[PathBuf],
     writer: &mut AnalysisWriter,
     config: &AnalysisConfig,
     channel: ChannelSelect,
-) -> Result<(f64, u64, u64), FileError> {
+) -> Result<(f64, InputStats, u64), FileError> {
     let mut rate_hz = decoder.info().sample_rate_hz;
     let mut analyzer = Analyzer::new(config, rate_hz)?;
     let mut events = Vec::with_capacity(4096);
     // Where the current Analyzer's clock starts on the session clock, and what it was fed.
     let mut offset_samples = 0u64;
     let mut analyzer_frames = 0u64;
-    let (mut secs, mut non_finite, mut skipped) = (0.0, 0u64, 0u64);
+    let (mut secs, mut samples, mut skipped) = (0.0, InputStats::default(), 0u64);
     let mut write = |events: &mut Vec<crate::events::Event>, offset: u64| {
         if offset > 0 {
             for e in events.iter_mut() {
@@ -778,7 +785,7 @@ fn analyze_decoders(
             // Another rate: the session clock goes on with a new Analyzer.
             analyzer.finish(&mut events);
             write(&mut events, offset_samples)?;
-            non_finite += analyzer.non_finite_samples();
+            samples.merge(&analyzer.input_stats());
             offset_samples +=
                 analyzer_frames * u64::from(crate::config::ANALYSIS_RATE_HZ) / u64::from(rate_hz);
             analyzer = Analyzer::new(config, r)?;
@@ -788,8 +795,8 @@ fn analyze_decoders(
     }
     analyzer.finish(&mut events);
     write(&mut events, offset_samples)?;
-    non_finite += analyzer.non_finite_samples();
-    Ok((secs, non_finite, skipped))
+    samples.merge(&analyzer.input_stats());
+    Ok((secs, samples, skipped))
 }
 
 /// Analyses one recording as a session: attributes the vocalisations, finds the turns and
@@ -822,7 +829,7 @@ pub fn analyze_session_file(
         InputDescription,
         crate::session::analysis::SessionReport,
         Vec<crate::session::analysis::TurnRow>,
-        u64,
+        InputStats,
         u64,
     );
     let outcome: Result<Done, FileError> = (|| {
@@ -831,11 +838,11 @@ pub fn analyze_session_file(
         })?;
         let mut tracks = vec![first.track];
         let mut skipped = first.skipped_packets;
-        let mut non_finite = first.non_finite_samples;
+        let mut samples = first.input;
         if let Some(c) = second {
             let t = analyse_track(path, c, config, false, &mut |_| Ok(()))?;
             skipped += t.skipped_packets;
-            non_finite += t.non_finite_samples;
+            samples.merge(&t.input);
             tracks.push(t.track);
         }
         let mut info = first.info;
@@ -853,11 +860,11 @@ pub fn analyze_session_file(
                 ChannelSelect::Channel(c) => (c + 1).to_string(),
             },
         };
-        Ok((input, report, rows, non_finite, skipped))
+        Ok((input, report, rows, samples, skipped))
     })();
     match outcome {
-        Ok((input, report, rows, non_finite, skipped)) => {
-            Ok(writer.finish_session(input, config, non_finite, skipped, report, &rows)?)
+        Ok((input, report, rows, samples, skipped)) => {
+            Ok(writer.finish_session(input, config, &samples, skipped, report, &rows)?)
         }
         Err(e) => {
             writer.discard();

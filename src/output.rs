@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::analysis::histogram::F0Histogram;
 use crate::audio::decode::AudioInfo;
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_SECS};
+use crate::dsp::resample::InputStats;
 use crate::events::{Event, Vocalisation};
 use crate::session::analysis::{SessionReport, TurnRow};
 
@@ -80,6 +81,12 @@ pub struct FileStatistics {
     /// Mean over vocalisations with at least three syllables.
     pub mean_regularity: Option<f64>,
     pub mean_level_dbfs: Option<f64>,
+    /// Loudest sample (dBFS); none without a finite sample.
+    pub peak_dbfs: Option<f64>,
+    /// Samples at full scale (see [`crate::dsp::resample::CLIPPED_LEVEL`]), and their share of
+    /// all samples.
+    pub clipped_samples: u64,
+    pub clipped_fraction: f64,
     pub non_finite_samples: u64,
     pub skipped_packets: u64,
 }
@@ -107,8 +114,39 @@ impl FileStatistics {
         self.median_syllable_rate_hz = self.median_syllable_rate_hz.map(|x| r(x, 2));
         self.mean_regularity = self.mean_regularity.map(|x| r(x, 3));
         self.mean_level_dbfs = self.mean_level_dbfs.map(|x| r(x, 1));
+        // (+ 0.0 turns a rounded -0.0 into 0.0.)
+        self.peak_dbfs = self.peak_dbfs.map(|x| r(x, 1) + 0.0);
+        self.clipped_fraction = r(self.clipped_fraction, 5);
+    }
+
+    /// What a researcher should know about the recording before trusting its numbers: clipping
+    /// (levels and pitch are distorted where it clips) and a recording so quiet that soft
+    /// sounds sink into the converter's noise. One line each, none for a sound recording.
+    pub fn input_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.clipped_fraction >= CLIPPED_WARNING_FRACTION {
+            out.push(format!(
+                "{:.2} % of the samples are at full scale (clipped): the input gain was too high; \
+                 where it clips, levels read low and voices sound harsher to speaker attribution",
+                100.0 * self.clipped_fraction
+            ));
+        }
+        if let Some(peak) = self.peak_dbfs.filter(|&p| p < QUIET_WARNING_PEAK_DBFS) {
+            out.push(format!(
+                "very quiet recording (peak {peak:.0} dBFS): soft sounds may be missed; \
+                 record with more input gain or the microphone closer"
+            ));
+        }
+        out
     }
 }
+
+/// From this share of clipped samples on, a recording is reported as clipped (a normalised
+/// recording touches full scale at a few samples only).
+const CLIPPED_WARNING_FRACTION: f64 = 0.001;
+/// A recording whose loudest sample is below this (dBFS) is reported as very quiet: its soft
+/// sounds, 30 dB under the peak, come near the level below which no frame is voiced (-80 dBFS).
+const QUIET_WARNING_PEAK_DBFS: f64 = -50.0;
 
 /// Everything `NAME.summary.json` holds.
 #[derive(Debug, Clone, Serialize)]
@@ -282,10 +320,10 @@ impl AnalysisWriter {
         self,
         input: InputDescription,
         config: &AnalysisConfig,
-        non_finite_samples: u64,
+        samples: &InputStats,
         skipped_packets: u64,
     ) -> io::Result<Summary> {
-        self.finish_with(input, config, non_finite_samples, skipped_packets, None)
+        self.finish_with(input, config, samples, skipped_packets, None)
     }
 
     /// As [`Self::finish`], and writes `NAME.turns.csv` and the session measures.
@@ -293,7 +331,7 @@ impl AnalysisWriter {
         self,
         input: InputDescription,
         config: &AnalysisConfig,
-        non_finite_samples: u64,
+        samples: &InputStats,
         skipped_packets: u64,
         report: SessionReport,
         turns: &[TurnRow],
@@ -301,7 +339,7 @@ impl AnalysisWriter {
         self.finish_with(
             input,
             config,
-            non_finite_samples,
+            samples,
             skipped_packets,
             Some((report, turns)),
         )
@@ -311,7 +349,7 @@ impl AnalysisWriter {
         mut self,
         input: InputDescription,
         config: &AnalysisConfig,
-        non_finite_samples: u64,
+        samples: &InputStats,
         skipped_packets: u64,
         session: Option<(SessionReport, &[TurnRow])>,
     ) -> io::Result<Summary> {
@@ -344,7 +382,11 @@ impl AnalysisWriter {
                 self.level_power_sum / s.frames as f64,
             ))
         });
-        s.non_finite_samples = non_finite_samples;
+        s.peak_dbfs = (samples.samples > samples.non_finite)
+            .then(|| f64::from(crate::dsp::power_to_db(f64::from(samples.peak_abs).powi(2))));
+        s.clipped_samples = samples.clipped;
+        s.clipped_fraction = ratio(samples.clipped as f64, samples.samples as f64);
+        s.non_finite_samples = samples.non_finite;
         s.skipped_packets = skipped_packets;
         s.round_for_reading();
 

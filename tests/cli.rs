@@ -82,6 +82,51 @@ fn writes_the_documented_files_for_each_input() {
 }
 
 #[test]
+fn clipped_and_very_quiet_recordings_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let fine = hum(16_000, 220.0, 2.0);
+    let (loud, quiet): (Vec<f32>, Vec<f32>) = fine.iter().map(|&v| (v * 4.0, v * 0.001)).unzip();
+    let paths: Vec<PathBuf> = ["fine", "loud", "quiet"]
+        .iter()
+        .map(|n| dir.path().join(format!("{n}.wav")))
+        .collect();
+    for (p, x) in paths.iter().zip([fine, loud, quiet]) {
+        write_wav(p, 16_000, &[x]);
+    }
+    let out = dir.path().join("out");
+    let run = attune()
+        .args(["analyze", "-q", "--out"])
+        .arg(&out)
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("warning: ") && l.contains("loud.wav") && l.contains("clipped")));
+    assert!(lines.iter().any(|l| l.starts_with("warning: ")
+        && l.contains("quiet.wav")
+        && l.contains("very quiet")));
+    let stats = |name: &str| summary(&out, name)["statistics"].clone();
+    let (fine, loud, quiet) = (stats("fine"), stats("loud"), stats("quiet"));
+    // The hum peaks at 0.4 (-8 dBFS); four times louder it clips, a thousandth is -68 dBFS.
+    assert_eq!(fine["clipped_samples"], 0);
+    assert!(
+        (fine["peak_dbfs"].as_f64().unwrap() + 8.0).abs() < 1.0,
+        "{fine}"
+    );
+    assert!(loud["clipped_fraction"].as_f64().unwrap() > 0.05, "{loud}");
+    assert!(loud["peak_dbfs"].as_f64().unwrap() > -0.1, "{loud}");
+    assert!(
+        (quiet["peak_dbfs"].as_f64().unwrap() + 68.0).abs() < 1.5,
+        "{quiet}"
+    );
+}
+
+#[test]
 fn folders_are_searched_recursively_and_jobs_can_be_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let sub = dir.path().join("in/child/deeper");

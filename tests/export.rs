@@ -304,6 +304,8 @@ fn analyze_writes_a_corpus_summary() {
         "mirror_mean",
         "vocal_share_1",
         "f0_median_hz",
+        "peak_dbfs",
+        "clipped_fraction",
     ] {
         assert!(header.iter().any(|h| h == col), "no {col}: {header:?}");
     }
@@ -318,6 +320,12 @@ fn analyze_writes_a_corpus_summary() {
         "{text}"
     );
     assert_eq!(&rows[0][col("speaker_1")], "A");
+    // The bundled demo peaks at -3 dBFS and never clips.
+    assert_eq!(&rows[0][col("peak_dbfs")], "-3.0", "{text}");
+    assert_eq!(
+        rows[0][col("clipped_fraction")].parse::<f64>().unwrap(),
+        0.0
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -6,7 +6,7 @@ use crate::config::{AnalysisConfig, ConfigError, ANALYSIS_RATE_HZ};
 use crate::dsp::filter::VoiceBand;
 use crate::dsp::noise::{LevelPercentile, NoiseFloor};
 use crate::dsp::pitch::{FrameFeatures, PitchAnalyzer};
-use crate::dsp::resample::{ResampleError, StreamResampler};
+use crate::dsp::resample::{InputStats, ResampleError, StreamResampler};
 use crate::dsp::tracker::{PitchTracker, TrackedFrame, TrackerCosts};
 use crate::events::{Event, PitchFrame};
 use crate::time::SampleTime;
@@ -101,6 +101,11 @@ impl Analyzer {
     /// Input samples that were NaN or infinite (replaced by silence).
     pub fn non_finite_samples(&self) -> u64 {
         self.resampler.non_finite_samples()
+    }
+
+    /// The input seen so far: samples, non-finite and clipped ones, peak.
+    pub fn input_stats(&self) -> InputStats {
+        self.resampler.input_stats()
     }
 
     /// Pitch frames analysed so far.

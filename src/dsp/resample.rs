@@ -13,9 +13,52 @@ pub struct ResampleError {
     pub reason: String,
 }
 
+/// A sample this close to full scale (either sign) counts as clipped: 16-bit and wider
+/// formats clip at 1.0, 8-bit at 127/128 (0.992).
+pub const CLIPPED_LEVEL: f32 = 0.99;
+
+/// What the input samples looked like before conversion: how many, how many were not numbers,
+/// how many at full scale, and the loudest.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct InputStats {
+    pub samples: u64,
+    /// NaN or infinite (replaced by silence).
+    pub non_finite: u64,
+    /// At least [`CLIPPED_LEVEL`] in magnitude.
+    pub clipped: u64,
+    /// Largest magnitude of the finite samples.
+    pub peak_abs: f32,
+}
+
+impl InputStats {
+    /// Counts one input sample; false when it is not a number (NaN or infinite). Any thread;
+    /// allocation-free.
+    #[inline]
+    pub fn observe(&mut self, x: f32) -> bool {
+        self.samples += 1;
+        if !x.is_finite() {
+            self.non_finite += 1;
+            return false;
+        }
+        let magnitude = x.abs();
+        self.peak_abs = self.peak_abs.max(magnitude);
+        self.clipped += u64::from(magnitude >= CLIPPED_LEVEL);
+        true
+    }
+
+    /// Adds the counts of another stretch of input (a further file of the same recording).
+    pub fn merge(&mut self, other: &InputStats) {
+        self.samples += other.samples;
+        self.non_finite += other.non_finite;
+        self.clipped += other.clipped;
+        self.peak_abs = self.peak_abs.max(other.peak_abs);
+    }
+}
+
 /// Converts a mono stream at `input_rate_hz` to [`ANALYSIS_RATE_HZ`] in fixed chunks, so the
 /// output does not depend on how the input was split into blocks. Non-finite samples become 0
-/// and are counted. Allocation-free after `new`.
+/// and are counted, with the clipped ones and the peak ([`InputStats`]). Allocation-free after
+/// `new`.
 pub struct StreamResampler {
     inner: Option<FftFixedInOut<f32>>,
     input: Vec<f32>,
@@ -26,7 +69,7 @@ pub struct StreamResampler {
     input_rate_hz: u32,
     samples_in: u64,
     samples_out: u64,
-    non_finite: u64,
+    stats: InputStats,
 }
 
 impl StreamResampler {
@@ -48,7 +91,7 @@ impl StreamResampler {
                 input_rate_hz,
                 samples_in: 0,
                 samples_out: 0,
-                non_finite: 0,
+                stats: InputStats::default(),
             });
         }
         // About 20 ms chunks keep the latency low and the FFTs small.
@@ -71,13 +114,18 @@ impl StreamResampler {
             input_rate_hz,
             samples_in: 0,
             samples_out: 0,
-            non_finite: 0,
+            stats: InputStats::default(),
         })
     }
 
     /// Samples that were NaN or infinite and were replaced by silence.
     pub fn non_finite_samples(&self) -> u64 {
-        self.non_finite
+        self.stats.non_finite
+    }
+
+    /// The input seen so far: samples, non-finite ones, clipped ones, peak.
+    pub fn input_stats(&self) -> InputStats {
+        self.stats
     }
 
     /// Feeds `block`; `sink` receives the converted samples in order. Analysis thread.
@@ -91,10 +139,9 @@ impl StreamResampler {
                 .iter_mut()
                 .zip(&rest[..n])
             {
-                *dst = if src.is_finite() {
+                *dst = if self.stats.observe(src) {
                     src.clamp(-8.0, 8.0)
                 } else {
-                    self.non_finite += 1;
                     0.0
                 };
             }
@@ -179,6 +226,31 @@ mod tests {
         }
         r.finish(&mut |s| out.extend_from_slice(s));
         out
+    }
+
+    #[test]
+    fn input_stats_count_peak_clipping_and_non_numbers() {
+        let mut r = StreamResampler::new(48_000).unwrap();
+        let x = [
+            0.25f32,
+            -0.5,
+            1.0,
+            f32::NAN,
+            -0.995,
+            0.98,
+            f32::INFINITY,
+            0.0,
+        ];
+        r.process(&x, &mut |_| {});
+        let mut total = r.input_stats();
+        assert_eq!(total.samples, 8);
+        assert_eq!(total.non_finite, 2);
+        assert_eq!(total.clipped, 2);
+        assert_eq!(total.peak_abs, 1.0);
+        let mut second = StreamResampler::new(16_000).unwrap();
+        second.process(&[0.1, -1.5], &mut |_| {});
+        total.merge(&second.input_stats());
+        assert_eq!((total.samples, total.clipped, total.peak_abs), (10, 3, 1.5));
     }
 
     #[test]

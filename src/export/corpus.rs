@@ -19,7 +19,7 @@ use crate::output::Summary;
 pub const FILE_NAME: &str = "corpus.summary.csv";
 
 /// Header of `corpus.summary.csv`.
-pub const HEADER: [&str; 26] = [
+pub const HEADER: [&str; 28] = [
     "name",
     "path",
     "duration_s",
@@ -46,6 +46,8 @@ pub const HEADER: [&str; 26] = [
     "vocal_share_2",
     "vocal_time_fraction",
     "f0_median_hz",
+    "peak_dbfs",
+    "clipped_fraction",
 ];
 
 fn num(x: f64, digits: usize) -> String {
@@ -67,13 +69,8 @@ pub fn row(name: &str, s: &Summary) -> Vec<String> {
     let Some(rep) = &s.session else {
         r.extend(["none".into(), "unknown".into(), String::new()]);
         r.push(st.vocalisations.to_string());
-        r.resize(HEADER.len() - 2, String::new());
-        r.push(num(st.vocal_time_fraction, 4));
-        r.push(
-            st.f0_median_hz
-                .map(|f| num(f64::from(f), 2))
-                .unwrap_or_default(),
-        );
+        r.resize(HEADER.len() - 4, String::new());
+        push_tail(&mut r, st);
         return r;
     };
     let by = &rep.vocalisations_by_speaker;
@@ -123,13 +120,20 @@ pub fn row(name: &str, s: &Summary) -> Vec<String> {
                 .unwrap_or_default(),
         );
     }
+    push_tail(&mut r, st);
+    r
+}
+
+/// The columns every row fills: vocal time, f0 and the input's peak and clipping.
+fn push_tail(r: &mut Vec<String>, st: &crate::output::FileStatistics) {
     r.push(num(st.vocal_time_fraction, 4));
     r.push(
         st.f0_median_hz
             .map(|f| num(f64::from(f), 2))
             .unwrap_or_default(),
     );
-    r
+    r.push(st.peak_dbfs.map(|p| num(p, 1)).unwrap_or_default());
+    r.push(num(st.clipped_fraction, 5));
 }
 
 /// The whole table, one row per `(name, summary)`.

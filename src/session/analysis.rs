@@ -25,7 +25,7 @@ use crate::analysis::voice_model::{VoiceModel, VoiceModelError};
 use crate::analysis::{AnalyzeError, Analyzer};
 use crate::audio::decode::{AudioInfo, ChannelSelect, DecodeError, Decoder};
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ};
-use crate::dsp::resample::StreamResampler;
+use crate::dsp::resample::{InputStats, StreamResampler};
 use crate::dsp::voice::VoiceFeatures;
 use crate::events::Event;
 
@@ -154,7 +154,8 @@ pub struct AnalysedTrack {
     pub info: AudioInfo,
     pub samples_read: u64,
     pub skipped_packets: u64,
-    pub non_finite_samples: u64,
+    /// The channel's samples as decoded: non-finite and clipped ones, peak.
+    pub input: InputStats,
 }
 
 /// Decodes `channel` of `path`, analyses it and gathers the track (with voice features when
@@ -171,7 +172,7 @@ pub fn analyse_track(
     let mut track = ChannelTrack::default();
     let mut events = Vec::with_capacity(4096);
     let mut io_result: std::io::Result<()> = Ok(());
-    let non_finite = if with_voice {
+    let input = if with_voice {
         // Resample once; the Analyzer and the voice features see the same 16 kHz samples.
         let mut resampler = StreamResampler::new(info.sample_rate_hz)
             .map_err(|e| crate::cli::FileError::Analyze(AnalyzeError::Resample(e)))?;
@@ -192,7 +193,7 @@ pub fn analyse_track(
         analyzer.finish(&mut events);
         voice.finish(&mut |k, c| ceps.push((k, *c)));
         flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        resampler.non_finite_samples()
+        resampler.input_stats()
     } else {
         let mut analyzer = Analyzer::new(config, info.sample_rate_hz)?;
         let mut ceps = Vec::new();
@@ -202,7 +203,7 @@ pub fn analyse_track(
         }
         analyzer.finish(&mut events);
         flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        analyzer.non_finite_samples()
+        analyzer.input_stats()
     };
     io_result?;
     Ok(AnalysedTrack {
@@ -210,7 +211,7 @@ pub fn analyse_track(
         info,
         samples_read: decoder.samples_read(),
         skipped_packets: decoder.skipped_packets(),
-        non_finite_samples: non_finite,
+        input,
     })
 }
 

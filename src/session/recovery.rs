@@ -706,7 +706,14 @@ fn remake_analysis(
             },
             channel: "live".into(),
         };
-        writer.finish(desc, config, 0, 0).map_err(io_err(dir))?;
+        writer
+            .finish(
+                desc,
+                config,
+                &crate::dsp::resample::InputStats::default(),
+                0,
+            )
+            .map_err(io_err(dir))?;
         return Ok(());
     }
     crate::cli::analyze_files_in_order(parts, "session", dir, config, ChannelSelect::Downmix)?;

@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use crate::audio::decode::AudioInfo;
 use crate::config::AnalysisConfig;
+use crate::dsp::resample::InputStats;
 use crate::events::Event;
 use crate::live::InputStatus;
 use crate::output::{create_private, AnalysisWriter, InputDescription};
@@ -223,6 +224,8 @@ struct Recorder {
     analysis: Option<AnalysisWriter>,
     audio_samples: u64,
     audio_secs: f64,
+    /// The recorded samples' clipping and peak, for the summary.
+    input: InputStats,
     events_written: u64,
 }
 
@@ -237,6 +240,7 @@ impl Recorder {
             analysis: Some(AnalysisWriter::create(dir, "session", config)?),
             audio_samples: 0,
             audio_secs: 0.0,
+            input: InputStats::default(),
             events_written: 0,
         })
     }
@@ -266,6 +270,7 @@ impl Recorder {
                 .len()
                 .min(usize::try_from(room_frames).unwrap_or(usize::MAX));
             for &x in &rest[..n] {
+                self.input.observe(x);
                 let s = (x.clamp(-1.0, 1.0) * 32767.0).round() as i16;
                 w.writer.write_sample(s).map_err(hound_io)?;
             }
@@ -400,7 +405,7 @@ impl Recorder {
                 audio: info,
                 channel: "live".into(),
             };
-            a.finish(desc, config, 0, 0)?;
+            a.finish(desc, config, &self.input, 0)?;
         }
         Ok(())
     }
