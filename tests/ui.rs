@@ -3,6 +3,8 @@
 //! change and are there at the next start; the device picker lists the devices; a missing
 //! microphone is said plainly.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use attune::app::settings::{DeviceSetting, Settings, SettingsStore, ThemeChoice};
@@ -82,6 +84,7 @@ fn the_demo_session_shows_listening_your_turn_and_the_last_sound() {
     );
     assert!(shows(&h, "demo session · 16000 Hz"));
     assert!(shows(&h, "dropped 0"));
+    assert!(!shows(&h, "clips"), "the demo never clips");
     // The pause timer counts.
     assert!(shows(&h, " s"), "pause timer");
     // Latency is measured and shown.
@@ -388,4 +391,33 @@ fn the_partner_records_their_voice_in_the_settings_and_it_is_used_from_then_on()
     h.get_by_label("Forget my voice").click();
     h.run_steps(2);
     assert!(!clip.exists());
+}
+
+#[test]
+fn a_clipping_input_is_said_until_it_stops_clipping() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wav = tmp.path().join("too-loud.wav");
+    // A 1.5 s hum four times too loud (clipped at full scale) at 0.5 s, then a quiet room.
+    let loud = common::voice(16_000, 1.5, 1.6, 0.05, 0.05, |_| 220.0);
+    let x = common::scene(16_000, 7.0, 0.001, &[(0.5, loud)], 3);
+    common::write_wav(&wav, 16_000, &[x]);
+    let mut h = harness(options(tmp.path(), Some(InputChoice::File(wav))));
+    wait_for(
+        &mut h,
+        |h| shows(h, "too loud and clips"),
+        6.0,
+        "the clipping notice while the hum clips",
+    );
+    // It goes about 3 s after the last clipped block (the hum ends at 2 s; the file at 7 s).
+    wait_for(
+        &mut h,
+        |h| !shows(h, "too loud and clips"),
+        6.0,
+        "the notice gone once the input stops clipping",
+    );
+    assert!(
+        shows(&h, "too-loud"),
+        "still playing the file: {:?}",
+        h.state().model().input.status
+    );
 }

@@ -692,6 +692,10 @@ impl AttuneApp {
                         if n.warning { pal.warning } else { pal.muted },
                     );
                 }
+                let stats = self.pipeline.as_ref().map(|p| p.stats().as_ref());
+                if let Some(text) = status_view::clipping_notice(&self.model, stats) {
+                    live_view::notice_ui(ui, text, pal.warning);
+                }
                 if let Some(e) = &self.model.recording_error {
                     live_view::notice_ui(ui, e, pal.warning);
                 }

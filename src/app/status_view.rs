@@ -46,6 +46,14 @@ pub fn input_notice(model: &LiveModel) -> Option<InputNotice> {
     Some(notice)
 }
 
+/// What to say while the input clips (within the last few seconds, and still connected): the
+/// sounds are distorted and their levels read low, and only the input gain can mend it.
+pub fn clipping_notice(model: &LiveModel, stats: Option<&PipelineStats>) -> Option<&'static str> {
+    let connected = matches!(model.input.status, Some(InputStatus::Connected { .. }));
+    (connected && stats.is_some_and(|s| s.clipping.load(Ordering::Relaxed)))
+        .then_some("The microphone is too loud and clips: turn its input gain down")
+}
+
 /// The status line at the bottom. Returns a command when one of its buttons was pressed.
 pub fn status_ui(
     ui: &mut Ui,

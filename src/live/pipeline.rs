@@ -125,6 +125,11 @@ pub enum LiveMessage {
 }
 
 /// Counters the window and the headless run read (atomics, updated by the analysis thread).
+/// How long the clipping notice stays after the input last clipped (s).
+pub const CLIPPING_HOLD_SECS: f64 = 3.0;
+/// Samples at full scale within one block that count as the input clipping.
+const CLIPPED_SAMPLES_PER_BLOCK: u64 = 3;
+
 #[derive(Debug, Default)]
 pub struct PipelineStats {
     /// Input frames that did not fit into the capture ring.
@@ -142,6 +147,8 @@ pub struct PipelineStats {
     pub latency_count: AtomicU64,
     /// Input sample rate now (Hz), 0 before the first input.
     pub input_rate_hz: AtomicU64,
+    /// The input clipped (reached full scale) within the last [`CLIPPING_HOLD_SECS`].
+    pub clipping: AtomicBool,
 }
 
 impl PipelineStats {
@@ -287,6 +294,8 @@ impl LivePipeline {
             voice_models: options.voices.clone(),
             voices: None,
             enrolment: None,
+            clipped_seen: 0,
+            clipping_hold: 0,
         };
         let (control_tx, control_rx) = bounded::<Control>(4);
         let analysis_stop = Arc::clone(&stop);
@@ -619,6 +628,10 @@ struct AnalysisLoop {
     voices: Option<LiveVoices>,
     /// A voice enrolment being kept: (rate, samples, samples wanted).
     enrolment: Option<(u32, Vec<f32>, usize)>,
+    /// Clipped input samples the current Analyzer had counted at the last block.
+    clipped_seen: u64,
+    /// Input samples for which [`PipelineStats::clipping`] stays set.
+    clipping_hold: u64,
 }
 
 impl AnalysisLoop {
@@ -758,6 +771,17 @@ impl AnalysisLoop {
         }
         if let Some((analyzer, _)) = &mut self.analyzer {
             analyzer.process(&self.block[..n], &mut self.events);
+            // A few samples at full scale in one block is a clipping input, not a lone peak.
+            let clipped = analyzer.input_stats().clipped;
+            if clipped.saturating_sub(self.clipped_seen) >= CLIPPED_SAMPLES_PER_BLOCK {
+                self.clipping_hold = (CLIPPING_HOLD_SECS * f64::from(rate)) as u64;
+            } else {
+                self.clipping_hold = self.clipping_hold.saturating_sub(n as u64);
+            }
+            self.clipped_seen = clipped;
+            self.stats
+                .clipping
+                .store(self.clipping_hold > 0, Ordering::Relaxed);
         }
         if let Some(v) = &mut self.voices {
             v.push_samples(&self.block[..n]);
@@ -813,6 +837,7 @@ impl AnalysisLoop {
             analyzer.finish(&mut self.events);
             self.deliver_events();
         }
+        self.clipped_seen = 0;
         if let Some(mut v) = self.voices.take() {
             let labels = v.drain();
             self.deliver_labels(labels);
