@@ -120,8 +120,9 @@ impl FileStatistics {
     }
 
     /// What a researcher should know about the recording before trusting its numbers: clipping
-    /// (levels and pitch are distorted where it clips) and a recording so quiet that soft
-    /// sounds sink into the converter's noise. One line each, none for a sound recording.
+    /// (levels read low where it clips, and the voice's timbre is distorted) and a recording so
+    /// quiet that soft sounds sink into the converter's noise. One line each, none for a healthy
+    /// recording.
     pub fn input_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.clipped_fraction >= CLIPPED_WARNING_FRACTION {

@@ -124,12 +124,12 @@ pub enum LiveMessage {
     RecordingError(String),
 }
 
-/// Counters the window and the headless run read (atomics, updated by the analysis thread).
 /// How long the clipping notice stays after the input last clipped (s).
 pub const CLIPPING_HOLD_SECS: f64 = 3.0;
 /// Samples at full scale within one block that count as the input clipping.
 const CLIPPED_SAMPLES_PER_BLOCK: u64 = 3;
 
+/// Counters the window and the headless run read (atomics, updated by the analysis thread).
 #[derive(Debug, Default)]
 pub struct PipelineStats {
     /// Input frames that did not fit into the capture ring.
