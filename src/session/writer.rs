@@ -269,8 +269,8 @@ impl Recorder {
             let n = rest
                 .len()
                 .min(usize::try_from(room_frames).unwrap_or(usize::MAX));
+            self.input.observe(&rest[..n]);
             for &x in &rest[..n] {
-                self.input.observe(x);
                 let s = (x.clamp(-1.0, 1.0) * 32767.0).round() as i16;
                 w.writer.write_sample(s).map_err(hound_io)?;
             }
