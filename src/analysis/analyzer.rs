@@ -100,7 +100,7 @@ impl Analyzer {
 
     /// Input samples that were NaN or infinite (replaced by silence).
     pub fn non_finite_samples(&self) -> u64 {
-        self.resampler.non_finite_samples()
+        self.input_stats().non_finite
     }
 
     /// The input seen so far: samples, non-finite and clipped ones, peak.

@@ -137,11 +137,6 @@ impl StreamResampler {
         })
     }
 
-    /// Samples that were NaN or infinite and were replaced by silence.
-    pub fn non_finite_samples(&self) -> u64 {
-        self.stats.non_finite
-    }
-
     /// The input seen so far: samples, non-finite ones, clipped ones, peak.
     pub fn input_stats(&self) -> InputStats {
         self.stats
