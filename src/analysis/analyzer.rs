@@ -276,9 +276,13 @@ impl Core {
         let floor_db = self.floors_db[(j % ring) as usize];
         let lo = j.saturating_sub(lag);
         let hi = (j + lag).min(self.next_frame.saturating_sub(1));
-        let local_max_db = (lo..=hi)
-            .map(|i| self.levels_db[(i % ring) as usize])
-            .fold(f32::MIN, f32::max);
+        // Frames `lo..=hi` in the ring: from `lo`'s slot to the end, then from the start.
+        let start = (lo % ring) as usize;
+        let local_max_db = self.levels_db[start..]
+            .iter()
+            .chain(&self.levels_db[..start])
+            .take((hi + 1).saturating_sub(lo) as usize)
+            .fold(f32::MIN, |m, &v| m.max(v));
         let loud_enough = level_db >= local_max_db - self.config.relative_level_gate_db as f32
             && self.can_be_voiced(level_db, floor_db);
         let f0_hz = d.f0_hz.filter(|_| loud_enough);

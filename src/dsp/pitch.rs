@@ -1,16 +1,18 @@
 //! Per-frame periodicity analysis: the normalised square difference function (a YIN / McLeod
-//! hybrid) computed with real FFTs planned once, and the pitch candidates it supports.
+//! hybrid) computed with FFTs planned once, and the pitch candidates it supports.
 //!
 //! For a frame `x[0..len]` with integration window `w` and maximum lag `tau_max`
 //! (`len = w + tau_max`), the periodicity at lag `tau` is
 //! `p(tau) = 2 r(tau) / (e(0) + e(tau))` with `r(tau) = Σ_{j<w} x[j] x[j+tau]` and
 //! `e(tau) = Σ_{j<w} x[j+tau]²`. It is 1 for a perfectly periodic signal at its period and is
-//! insensitive to level. `r` is one cross-correlation: two forward FFTs and one inverse.
+//! insensitive to level. `r` is one cross-correlation: the spectra of the window and of the
+//! frame (one complex FFT gives both, unless the window must wait for noise removal) and one
+//! inverse FFT.
 
 use std::sync::Arc;
 
-use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 
 use super::spectral_noise::NoiseSpectrum;
 
@@ -101,25 +103,25 @@ pub struct PitchAnalyzer {
     tau_min: usize,
     tau_max: usize,
     fft_len: usize,
-    forward: Arc<dyn RealToComplex<f32>>,
-    inverse: Arc<dyn ComplexToReal<f32>>,
+    /// Complex FFTs of `fft_len` points. Each forward one transforms two real signals at once
+    /// when it can (see [`Self::forward_pair`]); a real signal's spectrum is kept as its
+    /// `fft_len / 2 + 1` non-negative frequencies.
+    forward: Arc<dyn Fft<f32>>,
+    inverse: Arc<dyn Fft<f32>>,
+    /// The FFTs' in-place buffer (`fft_len` points) and their scratch.
+    work: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
     /// The current frame with its mean removed.
     centred: Vec<f32>,
-    buf_a: Vec<f32>,
-    buf_b: Vec<f32>,
+    /// The spectra of the frame's window (then the cross-spectrum) and of the whole frame.
     spec_a: Vec<Complex<f32>>,
     spec_b: Vec<Complex<f32>>,
     /// The frame's power spectrum before noise removal.
     frame_power: Vec<f32>,
     /// The searched frame's power spectrum (after noise removal), Hann-smoothed.
     search_power: Vec<f32>,
-    /// The room's noise spectrum, and a copy of the denoised spectrum for the inverse FFT
-    /// (which uses its input as scratch).
+    /// The room's noise spectrum.
     noise: NoiseSpectrum,
-    spec_denoised: Vec<Complex<f32>>,
-    scratch_fwd: Vec<Complex<f32>>,
-    scratch_inv: Vec<Complex<f32>>,
-    corr: Vec<f32>,
     cum_energy: Vec<f64>,
     periodicity: Vec<f32>,
     denominators: Vec<f32>,
@@ -136,11 +138,13 @@ impl PitchAnalyzer {
         let window_len = ((2.0 * sample_rate_hz / f0_min_hz).ceil() as usize)
             .max((0.02 * sample_rate_hz) as usize);
         let fft_len = (window_len + tau_max).next_power_of_two();
-        let mut planner = RealFftPlanner::<f32>::new();
+        let mut planner = FftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(fft_len);
         let inverse = planner.plan_fft_inverse(fft_len);
-        let scratch_fwd = forward.make_scratch_vec();
-        let scratch_inv = inverse.make_scratch_vec();
+        let scratch_len = forward
+            .get_inplace_scratch_len()
+            .max(inverse.get_inplace_scratch_len());
+        let half_spectrum = || vec![Complex::default(); fft_len / 2 + 1];
         Self {
             sample_rate_hz,
             window_len,
@@ -148,10 +152,8 @@ impl PitchAnalyzer {
             tau_max,
             fft_len,
             centred: vec![0.0; window_len + tau_max],
-            buf_a: forward.make_input_vec(),
-            buf_b: forward.make_input_vec(),
-            spec_a: forward.make_output_vec(),
-            spec_b: forward.make_output_vec(),
+            spec_a: half_spectrum(),
+            spec_b: half_spectrum(),
             frame_power: vec![0.0; fft_len / 2 + 1],
             search_power: vec![0.0; fft_len / 2 + 1],
             noise: NoiseSpectrum::new(
@@ -159,12 +161,10 @@ impl PitchAnalyzer {
                 NOISE_OVERSUBTRACTION,
                 NOISE_FLOOR_POWER_GAIN,
             ),
-            spec_denoised: forward.make_output_vec(),
-            corr: inverse.make_output_vec(),
             forward,
             inverse,
-            scratch_fwd,
-            scratch_inv,
+            work: vec![Complex::default(); fft_len],
+            scratch: vec![Complex::default(); scratch_len],
             cum_energy: vec![0.0; window_len + tau_max + 1],
             periodicity: vec![0.0; tau_max + 2],
             denominators: vec![0.0; tau_max + 2],
@@ -238,24 +238,22 @@ impl PitchAnalyzer {
         }
         let frame = &frame[..len];
         // Remove the frame's mean: a DC offset would look periodic at every lag.
-        let mean = (sum_f64(frame) / len as f64) as f32;
+        let mean = sum_f32(frame) / len as f32;
         for (&v, c) in frame.iter().zip(self.centred.iter_mut()) {
             *c = v - mean;
         }
         if dot(&self.centred, &self.centred) < 1e-10 {
             return out;
         }
-        // The FFTs use their inputs as scratch: they get copies, `centred` stays intact.
-        if forward_padded(
-            self.forward.as_ref(),
-            &self.centred,
-            &mut self.buf_b,
-            &mut self.spec_b,
-            &mut self.scratch_fwd,
-        )
-        .is_err()
-        {
-            return out;
+        // A searched frame with no noise to remove needs the spectra of the frame and of its
+        // window, which one complex FFT gives; otherwise the window waits for the denoising.
+        let paired = search && !self.noise.removes_noise();
+        if paired {
+            self.forward_pair();
+        } else {
+            self.forward_real(self.centred.len());
+            let bins = self.spec_b.len();
+            self.spec_b.copy_from_slice(&self.work[..bins]);
         }
         for (p, b) in self.frame_power.iter_mut().zip(&self.spec_b) {
             *p = b.norm_sqr();
@@ -264,42 +262,29 @@ impl PitchAnalyzer {
             self.noise.learn(&self.frame_power);
             return out;
         }
-        if self.noise.removes_noise() && self.denoise().is_err() {
-            return out;
+        if self.noise.removes_noise() {
+            self.denoise();
         }
         prefix_energy(&self.centred, &mut self.cum_energy);
         let e0 = self.cum_energy[self.window_len];
         if e0 < 1e-10 {
             return out;
         }
-        if forward_padded(
-            self.forward.as_ref(),
-            &self.centred[..self.window_len],
-            &mut self.buf_a,
-            &mut self.spec_a,
-            &mut self.scratch_fwd,
-        )
-        .is_err()
-        {
-            return out;
+        if !paired {
+            self.forward_real(self.window_len);
+            let bins = self.spec_a.len();
+            self.spec_a.copy_from_slice(&self.work[..bins]);
         }
         for (a, b) in self.spec_a.iter_mut().zip(&self.spec_b) {
             *a = a.conj() * b;
         }
-        // The inverse needs real DC and Nyquist bins; they are, up to rounding.
-        if let Some(first) = self.spec_a.first_mut() {
-            first.im = 0.0;
-        }
-        if let Some(last) = self.spec_a.last_mut() {
-            last.im = 0.0;
-        }
-        if self
-            .inverse
-            .process_with_scratch(&mut self.spec_a, &mut self.corr, &mut self.scratch_inv)
-            .is_err()
-        {
-            return out;
-        }
+        // The cross-correlation, in the real part of `work`.
+        Self::inverse_real(
+            self.inverse.as_ref(),
+            &self.spec_a,
+            &mut self.work,
+            &mut self.scratch,
+        );
         let scale = 2.0 / self.fft_len as f32;
         let w = self.window_len;
         let (lo, hi) = (
@@ -315,13 +300,13 @@ impl PitchAnalyzer {
         {
             *d = (e0 + end - start) as f32;
         }
-        for ((p, &r), &d) in self.periodicity[lo..=hi]
+        for ((p, r), &d) in self.periodicity[lo..=hi]
             .iter_mut()
-            .zip(&self.corr[lo..=hi])
+            .zip(&self.work[lo..=hi])
             .zip(&self.denominators[lo..=hi])
         {
             // Divide unconditionally (by a safe value) and select, so the loop has no branch.
-            let q = r * scale / d.max(1e-12);
+            let q = r.re * scale / d.max(1e-12);
             *p = if d > 1e-12 { q } else { 0.0 };
         }
         self.pick_candidates(&mut out);
@@ -357,6 +342,76 @@ impl PitchAnalyzer {
             self.noise.learn(&self.frame_power);
         }
         out
+    }
+
+    /// The spectra of the whole frame (into `spec_b`) and of its first `window_len` samples
+    /// (into `spec_a`), both zero-padded, from one complex FFT of `frame + i·window`: the
+    /// spectrum of a real signal is conjugate-symmetric, so bin `k` and bin `N - k` of the
+    /// sum tell the two apart. That costs about what one real FFT costs, where two real FFTs
+    /// would cost twice that. Analysis thread; allocation-free.
+    fn forward_pair(&mut self) {
+        let (w, len, n) = (self.window_len, self.centred.len(), self.fft_len);
+        for (z, &x) in self.work[..w].iter_mut().zip(&self.centred[..w]) {
+            *z = Complex::new(x, x);
+        }
+        for (z, &x) in self.work[w..len].iter_mut().zip(&self.centred[w..]) {
+            *z = Complex::new(x, 0.0);
+        }
+        self.work[len..].fill(Complex::default());
+        self.forward
+            .process_with_scratch(&mut self.work, &mut self.scratch);
+        let half = n / 2;
+        // DC and Nyquist: the frame's bin is the real part, the window's the imaginary one.
+        for k in [0, half] {
+            let z = self.work[k];
+            self.spec_b[k] = Complex::new(z.re, 0.0);
+            self.spec_a[k] = Complex::new(z.im, 0.0);
+        }
+        // frame[k] = (Z[k] + conj(Z[N-k])) / 2 and window[k] = (Z[k] - conj(Z[N-k])) / 2i.
+        let (low, high) = self.work.split_at(half + 1);
+        for (((b, a), z), zr) in self.spec_b[1..half]
+            .iter_mut()
+            .zip(&mut self.spec_a[1..half])
+            .zip(&low[1..half])
+            .zip(high.iter().rev())
+        {
+            let (sum_re, sum_im) = (z.re + zr.re, z.im - zr.im);
+            let (diff_re, diff_im) = (z.re - zr.re, z.im + zr.im);
+            *b = Complex::new(0.5 * sum_re, 0.5 * sum_im);
+            *a = Complex::new(0.5 * diff_im, -0.5 * diff_re);
+        }
+    }
+
+    /// The spectrum of `centred[..n]`, zero-padded, in `work[..=fft_len / 2]`. Analysis
+    /// thread; allocation-free.
+    fn forward_real(&mut self, n: usize) {
+        for (z, &x) in self.work[..n].iter_mut().zip(&self.centred[..n]) {
+            *z = Complex::new(x, 0.0);
+        }
+        self.work[n..].fill(Complex::default());
+        self.forward
+            .process_with_scratch(&mut self.work, &mut self.scratch);
+    }
+
+    /// The real signal (times `fft_len`) whose non-negative frequencies are `half`, in the
+    /// real parts of `work`. Analysis thread; allocation-free.
+    fn inverse_real(
+        inverse: &dyn Fft<f32>,
+        half: &[Complex<f32>],
+        work: &mut [Complex<f32>],
+        scratch: &mut [Complex<f32>],
+    ) {
+        let n = work.len();
+        let (low, high) = work.split_at_mut(half.len());
+        low.copy_from_slice(half);
+        // A real signal's spectrum is conjugate-symmetric: bin N - k is bin k conjugated. DC
+        // and Nyquist are real, up to rounding.
+        for (z, h) in high.iter_mut().rev().zip(&half[1..n / 2]) {
+            *z = h.conj();
+        }
+        low[0].im = 0.0;
+        low[n / 2].im = 0.0;
+        inverse.process_with_scratch(work, scratch);
     }
 
     /// The power spectrum of the searched frame as seen through a Hann window (three-point
@@ -409,25 +464,18 @@ impl PitchAnalyzer {
     }
 
     /// Takes the noise spectrum out of `spec_b` and puts the denoised frame in `centred`.
-    fn denoise(&mut self) -> Result<(), realfft::FftError> {
+    fn denoise(&mut self) {
         self.noise.remove_from(&mut self.spec_b, &self.frame_power);
-        self.spec_denoised.copy_from_slice(&self.spec_b);
-        if let Some(first) = self.spec_denoised.first_mut() {
-            first.im = 0.0;
-        }
-        if let Some(last) = self.spec_denoised.last_mut() {
-            last.im = 0.0;
-        }
-        self.inverse.process_with_scratch(
-            &mut self.spec_denoised,
-            &mut self.corr,
-            &mut self.scratch_inv,
-        )?;
+        Self::inverse_real(
+            self.inverse.as_ref(),
+            &self.spec_b,
+            &mut self.work,
+            &mut self.scratch,
+        );
         let scale = 1.0 / self.fft_len as f32;
-        for (c, &x) in self.centred.iter_mut().zip(&self.corr) {
-            *c = x * scale;
+        for (c, z) in self.centred.iter_mut().zip(&self.work) {
+            *c = z.re * scale;
         }
-        Ok(())
     }
 
     /// Re-estimates a candidate's f0 over a short window (2.5 periods) centred on the frame:
@@ -577,17 +625,18 @@ impl PitchAnalyzer {
     }
 }
 
-/// Sum in four independent f64 lanes (a single running sum waits on each addition).
-fn sum_f64(x: &[f32]) -> f64 {
-    let mut lanes = [0f64; 4];
-    let chunks = x.chunks_exact(4);
-    let tail: f64 = chunks.remainder().iter().map(|&v| f64::from(v)).sum();
+/// Sum in eight independent lanes (a single running sum waits on each addition), which the
+/// compiler turns into SIMD.
+fn sum_f32(x: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let tail: f32 = chunks.remainder().iter().sum();
     for c in chunks {
-        for k in 0..4 {
-            lanes[k] += f64::from(c[k]);
+        for k in 0..8 {
+            lanes[k] += c[k];
         }
     }
-    lanes.iter().sum::<f64>() + tail
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Sum of squares in four independent f64 lanes.
@@ -644,20 +693,6 @@ fn prefix_energy(x: &[f32], cum: &mut [f64]) {
         }
         offset += total;
     }
-}
-
-/// The spectrum of `src` zero-padded to the FFT length: `src` is copied into `buf` (which the
-/// FFT uses as scratch) and the result written to `spec`. Analysis thread; allocation-free.
-fn forward_padded(
-    fft: &dyn RealToComplex<f32>,
-    src: &[f32],
-    buf: &mut [f32],
-    spec: &mut [Complex<f32>],
-    scratch: &mut [Complex<f32>],
-) -> Result<(), realfft::FftError> {
-    buf[..src.len()].copy_from_slice(src);
-    buf[src.len()..].fill(0.0);
-    fft.process_with_scratch(buf, spec, scratch)
 }
 
 /// Whether one f0 is 2, 3 or 4 times the other (within 4 %).

@@ -7,7 +7,7 @@
 //! periodic as a clean one, while a noise-only frame stays aperiodic. Voiced frames never
 //! update the estimate, so a hum held for many seconds is not mistaken for noise.
 
-use realfft::num_complex::Complex;
+use rustfft::num_complex::Complex;
 
 /// How much of each new noise frame enters the estimate (time constant ≈ 20 frames, 0.2 s).
 const UPDATE_WEIGHT: f32 = 0.05;

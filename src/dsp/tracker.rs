@@ -229,17 +229,20 @@ impl PitchTracker {
     /// Follows the path that ends in `state` at the newest frame back to frame `target`: its
     /// state there, and its f0 at the frame after (when voiced there).
     fn walk(&self, mut state: usize, target: u64) -> (usize, Option<f32>) {
-        let len = self.ring.len() as u64;
+        let len = self.ring.len();
         let mut t = self.pushed - 1;
+        // The ring slot of frame `t`, stepped back with `t` (a division per frame is slow).
+        let mut k = (t % len as u64) as usize;
         let mut next_f0_hz = None;
         while t > target {
-            let slot = &self.ring[(t % len) as usize];
+            let slot = &self.ring[k];
             let s = state.min(slot.n_states - 1);
             if t == target + 1 && s != UNVOICED {
                 next_f0_hz = Some(slot.f0_hz[s]);
             }
             state = usize::from(slot.back[s]);
             t -= 1;
+            k = k.checked_sub(1).unwrap_or(len - 1);
         }
         (state, next_f0_hz)
     }
