@@ -293,10 +293,12 @@ impl Core {
             confidence: d.confidence.clamp(0.0, 1.0),
             level_dbfs: level_db,
         }));
+        // Vocalisations and onsets follow the path's voicing: a run's hysteretic edges lengthen
+        // its pitch contour, not the sound (they would merge sounds a short pause apart).
         self.vocal.push_frame(
             FrameInfo {
                 index: j,
-                f0_hz,
+                f0_hz: f0_hz.filter(|_| !d.edge),
                 level_db,
                 floor_db,
             },

@@ -7,11 +7,16 @@
 //! and its two neighbours' on the path, which takes out one-frame wobbles without delay.
 //! With a short lag the best path can change its mind about frames already decided; following
 //! such a switch would show a jump no path made, so a switch pays (a bounded part of) that jump.
+//! A voiced run's ends are hysteretic: a voice fading into (or rising out of) noise keeps its
+//! period after its periodicity has dropped below what starts a run, so for a few frames past
+//! either end of a run a frame with a candidate that continues the run's pitch stays voiced.
 
 use super::pitch::{is_multiple, FrameFeatures, MAX_CANDIDATES};
 
 const STATES: usize = MAX_CANDIDATES + 1;
 const UNVOICED: usize = 0;
+/// Most frames a voiced run may be extended by at each end (`TrackerCosts::edge_frames`).
+const MAX_EDGE_FRAMES: usize = 4;
 
 /// Costs of the path search (in units of periodicity, 0-1).
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +48,12 @@ pub struct TrackerCosts {
     /// Most that following a path which leaves the frames already decided may cost (see
     /// `PitchTracker::trace`): live hysteresis against brief octave switches.
     pub max_switch_cost: f32,
+    /// Edge hysteresis: up to `edge_frames` frames (at most `MAX_EDGE_FRAMES`) before or after
+    /// a voiced run stay voiced when they hold a candidate at least `edge_min_strength`
+    /// periodic within `edge_max_semitones` of the run's neighbouring f0.
+    pub edge_frames: usize,
+    pub edge_min_strength: f32,
+    pub edge_max_semitones: f32,
 }
 
 impl Default for TrackerCosts {
@@ -61,6 +72,9 @@ impl Default for TrackerCosts {
             harmonic_voicing_per_db: 0.02,
             max_harmonic_voicing: 0.2,
             max_switch_cost: 0.3,
+            edge_frames: 3,
+            edge_min_strength: 0.3,
+            edge_max_semitones: 1.0,
         }
     }
 }
@@ -74,6 +88,8 @@ pub struct TrackedFrame {
     pub f0_hz: Option<f32>,
     /// Periodicity of the chosen candidate, or the frame's best periodicity when unvoiced.
     pub confidence: f32,
+    /// Voiced only by the edge hysteresis: a continuation of a run, not part of the path.
+    pub edge: bool,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -104,6 +120,10 @@ pub struct PitchTracker {
     last_path_f0_hz: Option<f32>,
     /// The last decided frame's state.
     last_state: Option<usize>,
+    /// The last decided frame's f0 as output (after smoothing and edge hysteresis).
+    last_output_f0_hz: Option<f32>,
+    /// Frames output voiced past the end of the path's last voiced run so far.
+    edge_run: usize,
 }
 
 impl PitchTracker {
@@ -118,6 +138,8 @@ impl PitchTracker {
             decided: 0,
             last_path_f0_hz: None,
             last_state: None,
+            last_output_f0_hz: None,
+            edge_run: 0,
         }
     }
 
@@ -227,24 +249,62 @@ impl PitchTracker {
     }
 
     /// Follows the path that ends in `state` at the newest frame back to frame `target`: its
-    /// state there, and its f0 at the frame after (when voiced there).
-    fn walk(&self, mut state: usize, target: u64) -> (usize, Option<f32>) {
+    /// state there, and its f0 at the `MAX_EDGE_FRAMES` frames after (0 where unvoiced or not
+    /// yet pushed).
+    fn walk(&self, mut state: usize, target: u64) -> (usize, [f32; MAX_EDGE_FRAMES]) {
         let len = self.ring.len();
         let mut t = self.pushed - 1;
         // The ring slot of frame `t`, stepped back with `t` (a division per frame is slow).
         let mut k = (t % len as u64) as usize;
-        let mut next_f0_hz = None;
+        let mut ahead = [0.0; MAX_EDGE_FRAMES];
         while t > target {
             let slot = &self.ring[k];
             let s = state.min(slot.n_states - 1);
-            if t == target + 1 && s != UNVOICED {
-                next_f0_hz = Some(slot.f0_hz[s]);
+            let d = (t - target - 1) as usize;
+            if d < MAX_EDGE_FRAMES && s != UNVOICED {
+                ahead[d] = slot.f0_hz[s];
             }
             state = usize::from(slot.back[s]);
             t -= 1;
             k = k.checked_sub(1).unwrap_or(len - 1);
         }
-        (state, next_f0_hz)
+        (state, ahead)
+    }
+
+    /// The strongest candidate of `slot` within `edge_max_semitones` of `near_hz` that is at
+    /// least `edge_min_strength` periodic: (f0, periodicity).
+    fn continuation(&self, slot: &Slot, near_hz: f32) -> Option<(f32, f32)> {
+        let c = &self.costs;
+        let max_octaves = c.edge_max_semitones / 12.0;
+        let near = near_hz.log2();
+        (1..slot.n_states)
+            .filter(|&s| {
+                slot.raw_strength[s] >= c.edge_min_strength
+                    && (slot.log2_f0[s] - near).abs() <= max_octaves
+            })
+            .max_by(|&a, &b| slot.raw_strength[a].total_cmp(&slot.raw_strength[b]))
+            .map(|s| (slot.f0_hz[s], slot.raw_strength[s]))
+    }
+
+    /// Edge hysteresis for frame `target`, unvoiced on the path, whose path f0 over the next
+    /// frames is `ahead`: voiced as the continuation of the frame output before it, or of the
+    /// run the path starts within `edge_frames` after it (every frame in between continuing
+    /// it too).
+    fn edge(&self, target: u64, ahead: &[f32; MAX_EDGE_FRAMES]) -> Option<(f32, f32)> {
+        let frames = self.costs.edge_frames.min(MAX_EDGE_FRAMES);
+        let len = self.ring.len() as u64;
+        let slot = |t: u64| &self.ring[(t % len) as usize];
+        if let Some(prev_hz) = self.last_output_f0_hz.filter(|_| self.edge_run < frames) {
+            if let Some(found) = self.continuation(slot(target), prev_hz) {
+                return Some(found);
+            }
+        }
+        let onset = ahead[..frames].iter().position(|&f| f > 0.0)?;
+        let mut near_hz = ahead[onset];
+        for t in (target + 1..=target + onset as u64).rev() {
+            near_hz = self.continuation(slot(t), near_hz)?.0;
+        }
+        self.continuation(slot(target), near_hz)
     }
 
     /// What following a path whose state at frame `target` is `x` costs beyond its own score,
@@ -289,7 +349,7 @@ impl PitchTracker {
         let best = (0..newest_slot.n_states)
             .max_by(|&a, &b| self.score[a].total_cmp(&self.score[b]))
             .unwrap_or(UNVOICED);
-        let (mut state, mut next_f0_hz) = self.walk(best, target);
+        let (mut state, mut ahead) = self.walk(best, target);
         if self.switch_cost(state, target) > 0.0 {
             let mut best_key = f32::NEG_INFINITY;
             let mut chosen = best;
@@ -301,28 +361,47 @@ impl PitchTracker {
                     chosen = s;
                 }
             }
-            (state, next_f0_hz) = self.walk(chosen, target);
+            (state, ahead) = self.walk(chosen, target);
         }
+        let next_f0_hz = Some(ahead[0]).filter(|&f| f > 0.0);
         let slot = &self.ring[(target % len) as usize];
         self.decided = target + 1;
         let path_f0_hz = (state != UNVOICED && state < slot.n_states).then(|| slot.f0_hz[state]);
         self.last_state = Some(state.min(slot.n_states - 1));
         let prev_f0_hz = std::mem::replace(&mut self.last_path_f0_hz, path_f0_hz);
-        match path_f0_hz {
-            None => TrackedFrame {
-                index: target,
-                f0_hz: None,
-                confidence: slot.best_strength,
+        let decided = match path_f0_hz {
+            None => match self.edge(target, &ahead) {
+                Some((f0_hz, strength)) => {
+                    self.edge_run += 1;
+                    TrackedFrame {
+                        index: target,
+                        f0_hz: Some(f0_hz),
+                        confidence: strength,
+                        edge: true,
+                    }
+                }
+                None => TrackedFrame {
+                    index: target,
+                    f0_hz: None,
+                    confidence: slot.best_strength,
+                    edge: false,
+                },
             },
-            Some(f0_hz) => TrackedFrame {
-                index: target,
-                f0_hz: Some(match (prev_f0_hz, next_f0_hz) {
-                    (Some(a), Some(c)) => median_of_three(a, f0_hz, c),
-                    _ => f0_hz,
-                }),
-                confidence: slot.raw_strength[state],
-            },
-        }
+            Some(f0_hz) => {
+                self.edge_run = 0;
+                TrackedFrame {
+                    index: target,
+                    f0_hz: Some(match (prev_f0_hz, next_f0_hz) {
+                        (Some(a), Some(c)) => median_of_three(a, f0_hz, c),
+                        _ => f0_hz,
+                    }),
+                    confidence: slot.raw_strength[state],
+                    edge: false,
+                }
+            }
+        };
+        self.last_output_f0_hz = decided.f0_hz;
+        decided
     }
 }
 
@@ -467,6 +546,50 @@ mod tests {
         assert!(harmonic[..8].iter().all(Option::is_none), "{harmonic:?}");
         let flat = run(3.0);
         assert!(flat.iter().all(Option::is_none), "{flat:?}");
+    }
+
+    /// A hum rising out of noise and fading back into it: its first and last frames are too
+    /// weak against the noise to start a run, but while they hold the run's period they stay
+    /// voiced, for `edge_frames` frames at each end. A different pitch there does not.
+    #[test]
+    fn a_run_keeps_its_pitch_a_few_frames_past_either_end() {
+        let run = |noise_hz: f32| -> Vec<(Option<f32>, bool)> {
+            let mut tr = PitchTracker::new(5, TrackerCosts::default());
+            let mut out = Vec::new();
+            for i in 0..40 {
+                let (f, snr) = if (10..30).contains(&i) {
+                    (frame(&[(220.0, 0.9)]), 30.0)
+                } else {
+                    (frame(&[(noise_hz, 0.32)]), 0.0)
+                };
+                out.extend(tr.push(&f, snr).map(|d| (d.f0_hz, d.edge)));
+            }
+            while let Some(d) = tr.flush_one() {
+                out.push((d.f0_hz, d.edge));
+            }
+            out
+        };
+        let fading = run(222.0);
+        assert_eq!(fading.len(), 40);
+        for (i, &(f0_hz, edge)) in fading.iter().enumerate() {
+            let on_path = (10..30).contains(&i);
+            let kept = (7..10).contains(&i) || (30..33).contains(&i);
+            let want = if on_path {
+                Some(220.0)
+            } else {
+                kept.then_some(222.0)
+            };
+            assert_eq!((f0_hz, edge), (want, kept), "frame {i}: {fading:?}");
+        }
+        let other = run(300.0);
+        for (i, &(f0_hz, edge)) in other.iter().enumerate() {
+            assert_eq!(
+                f0_hz.is_some(),
+                (10..30).contains(&i),
+                "frame {i}: {other:?}"
+            );
+            assert!(!edge);
+        }
     }
 
     #[test]
