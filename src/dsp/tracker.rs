@@ -122,7 +122,7 @@ pub struct PitchTracker {
     last_state: Option<usize>,
     /// The last decided frame's f0 as output (after smoothing and edge hysteresis).
     last_output_f0_hz: Option<f32>,
-    /// Frames output voiced past the end of the path's last voiced run so far.
+    /// Frames output voiced by the edge hysteresis since the path was last voiced.
     edge_run: usize,
 }
 
