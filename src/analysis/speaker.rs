@@ -755,11 +755,26 @@ fn robust_mean(mut v: Vec<f64>) -> f64 {
 /// Probability that the next vocalisation within [`SWITCH_WINDOW_SECS`] is by the other
 /// person: turn-taking is what a session is made of.
 pub const SWITCH_PRIOR: f64 = 0.75;
-/// How many nats of evidence one unit of the (spread-scaled) voice score is worth against the
-/// turn-taking prior.
+/// How many nats of evidence one unit of the (spread-scaled) voice score of a vocalisation of
+/// [`EVIDENCE_REF_FRAMES`] voiced frames is worth against the turn-taking prior.
 pub const VOICE_SCORE_SCALE: f64 = 2.0;
 /// Vocalisations further apart than this carry no turn-taking information (s).
 pub const SWITCH_WINDOW_SECS: f64 = 5.0;
+
+/// Voiced frames whose voice score counts once against the turn-taking prior.
+const EVIDENCE_REF_FRAMES: f64 = 60.0;
+/// The most a long vocalisation's voice score counts (times its own value).
+const EVIDENCE_MAX_WEIGHT: f64 = 2.0;
+
+/// How much a vocalisation's voice score counts against the turn-taking prior: a long sound
+/// says more about its voice than a short one, growing as the square root of its voiced
+/// frames (neighbouring frames are far from independent), 1 at [`EVIDENCE_REF_FRAMES`] and at
+/// most [`EVIDENCE_MAX_WEIGHT`].
+fn evidence_weight(voiced_frames: usize) -> f64 {
+    (voiced_frames as f64 / EVIDENCE_REF_FRAMES)
+        .sqrt()
+        .min(EVIDENCE_MAX_WEIGHT)
+}
 
 /// Combines the voice scores (log-odds-like, > 0 partner) with the turn-taking prior by a
 /// two-state Viterbi over the vocalisations in time order; returns scores whose sign is the
@@ -779,7 +794,7 @@ fn turn_taking_smooth(
         if feats[i].is_empty() {
             return [0.0, 0.0];
         }
-        let e = (lambda * scores[i]).clamp(-8.0, 8.0);
+        let e = (lambda * evidence_weight(feats[i].len()) * scores[i]).clamp(-8.0, 8.0);
         [-0.5 * e, 0.5 * e]
     };
     let mut cost = vec![[0f64; 2]; n];
@@ -814,4 +829,48 @@ fn turn_taking_smooth(
         state = back[i][state];
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::voice_model::DIM;
+
+    fn vocalisation(start_secs: f64, end_secs: f64) -> Vocalisation {
+        Vocalisation {
+            start: SampleTime::from_secs(start_secs),
+            end: SampleTime::from_secs(end_secs),
+            peak_level_dbfs: -20.0,
+            mean_level_dbfs: -26.0,
+            f0_median_hz: 200.0,
+            f0_low_hz: 180.0,
+            f0_high_hz: 220.0,
+            voiced_frames: 0,
+            syllables: 1,
+            syllable_rate_hz: 0.0,
+            mean_ioi_secs: 0.0,
+            regularity: None,
+        }
+    }
+
+    /// The partner's talker three times in a row, 1 s apart, the middle sound leaning to the
+    /// partner by the same voice score whether 0.15 s or 2.4 s of it is voiced.
+    fn decide_middle(middle_frames: usize) -> f64 {
+        let vocs = [
+            vocalisation(0.0, 0.6),
+            vocalisation(1.6, 4.0),
+            vocalisation(5.0, 5.6),
+        ];
+        let frames = |n: usize| vec![[0f32; DIM]; n];
+        let feats = [frames(60), frames(middle_frames), frames(60)];
+        turn_taking_smooth(&vocs, &[1.0, 0.6, 1.0], &feats)[1]
+    }
+
+    #[test]
+    fn a_long_sound_outweighs_the_turn_taking_prior_where_a_short_one_does_not() {
+        // 2.4 s of voice: its voice says partner, whatever the turn-taking prior expects.
+        assert!(decide_middle(240) > 0.0);
+        // 0.15 s: too little to go against the prior that the other person spoke between.
+        assert!(decide_middle(15) < 0.0);
+    }
 }
