@@ -413,18 +413,14 @@ impl PitchAnalyzer {
             self.spec_b[k] = Complex::new(z.re, 0.0);
             self.spec_a[k] = Complex::new(z.im, 0.0);
         }
-        // frame[k] = (Z[k] + conj(Z[N-k])) / 2 and window[k] = (Z[k] - conj(Z[N-k])) / 2i.
         let (low, high) = self.work.split_at(half + 1);
-        for (((b, a), z), zr) in self.spec_b[1..half]
+        for (((b, a), &z), &zr) in self.spec_b[1..half]
             .iter_mut()
             .zip(&mut self.spec_a[1..half])
             .zip(&low[1..half])
             .zip(high.iter().rev())
         {
-            let (sum_re, sum_im) = (z.re + zr.re, z.im - zr.im);
-            let (diff_re, diff_im) = (z.re - zr.re, z.im + zr.im);
-            *b = Complex::new(0.5 * sum_re, 0.5 * sum_im);
-            *a = Complex::new(0.5 * diff_im, -0.5 * diff_re);
+            (*b, *a) = unpack_pair(z, zr);
         }
     }
 
@@ -453,15 +449,15 @@ impl PitchAnalyzer {
             self.hann_power[k] = z.im * z.im;
         }
         let (low, high) = self.work.split_at(half + 1);
-        for (((a, p), z), zr) in self.spec_a[1..half]
+        for (((a, p), &z), &zr) in self.spec_a[1..half]
             .iter_mut()
             .zip(&mut self.hann_power[1..half])
             .zip(&low[1..half])
             .zip(high.iter().rev())
         {
-            *a = Complex::new(0.5 * (z.re + zr.re), 0.5 * (z.im - zr.im));
-            let (re, im) = (z.im + zr.im, z.re - zr.re);
-            *p = 0.25 * (re * re + im * im);
+            let (window, hann) = unpack_pair(z, zr);
+            *a = window;
+            *p = hann.norm_sqr();
         }
     }
 
@@ -784,6 +780,18 @@ impl PitchAnalyzer {
         ranks[pos] = rank;
         out.n_candidates = (n + 1).min(MAX_CANDIDATES);
     }
+}
+
+/// Bin `k` of the two real signals `x` and `y` whose sum `x + i·y` has bins `z` = Z[k] and
+/// `zr` = Z[N-k]: X[k] = (Z[k] + conj(Z[N-k])) / 2 and Y[k] = (Z[k] - conj(Z[N-k])) / 2i.
+#[inline(always)]
+fn unpack_pair(z: Complex<f32>, zr: Complex<f32>) -> (Complex<f32>, Complex<f32>) {
+    let (sum_re, sum_im) = (z.re + zr.re, z.im - zr.im);
+    let (diff_re, diff_im) = (z.re - zr.re, z.im + zr.im);
+    (
+        Complex::new(0.5 * sum_re, 0.5 * sum_im),
+        Complex::new(0.5 * diff_im, -0.5 * diff_re),
+    )
 }
 
 /// See [`PitchAnalyzer::centre_offset`].
