@@ -103,7 +103,8 @@ def sessions(sessions_out):
         return
     e, s = np.array(end_s), np.array(start_s)
     print(f"sessions: {len(e)} matched vocalisations, ends late by a median {1000 * np.median(e):.0f} ms "
-          f"(10th-90th percentile {1000 * np.percentile(e, 10):.0f} to {1000 * np.percentile(e, 90):.0f} ms), "
+          f"(10th-90th percentile {1000 * np.percentile(e, 10):.0f} to {1000 * np.percentile(e, 90):.0f} ms, "
+          f"mean absolute error {1000 * np.abs(e).mean():.0f} ms), "
           f"starts by {1000 * np.median(s):.0f} ms")
 
 

@@ -23,7 +23,14 @@ pub struct PitchFrame {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Vocalisation {
     pub start: SampleTime,
+    /// Where the voice stopped. In a reverberant room its sound is heard on for a while
+    /// after that, as the room's tail (see `heard_until`).
     pub end: SampleTime,
+    /// Where its sound was last heard, tail included: past `end` in a reverberant room
+    /// (`analysis::room`), else `end` (0 in session logs written before it was recorded;
+    /// read it through [`Vocalisation::heard_until`]).
+    #[serde(default)]
+    pub heard_until: SampleTime,
     /// Loudest 10 ms frame (dBFS).
     pub peak_level_dbfs: f32,
     /// Mean power over the vocalisation, in dBFS.
@@ -47,6 +54,16 @@ pub struct Vocalisation {
 }
 
 impl Vocalisation {
+    /// Where its sound was last heard, the room's tail included; never before `end`.
+    pub fn heard_until(&self) -> SampleTime {
+        self.heard_until.max(self.end)
+    }
+
+    /// How long the room's reverberant tail was heard after the voice stopped (s).
+    pub fn tail_secs(&self) -> f64 {
+        self.heard_until().secs() - self.end.secs()
+    }
+
     pub fn duration_secs(&self) -> f64 {
         self.end.secs() - self.start.secs()
     }

@@ -268,7 +268,7 @@ impl AnalysisWriter {
             segments: CsvFile::create(
                 path(".segments.csv"),
                 "start_s,end_s,speaker,duration_s,peak_dbfs,mean_dbfs,f0_median_hz,f0_p5_hz,f0_p95_hz,\
-                 voiced_frames,syllables,syllable_rate_hz,mean_ioi_s,regularity",
+                 voiced_frames,syllables,syllable_rate_hz,mean_ioi_s,regularity,tail_s",
             )?,
             base,
             stats: FileStatistics::default(),
@@ -338,7 +338,7 @@ impl AnalysisWriter {
         };
         writeln!(
             self.segments.out,
-            "{:.3},{:.3},{},{:.3},{:.1},{:.1},{},{},{},{},{},{:.2},{:.3},{}",
+            "{:.3},{:.3},{},{:.3},{:.1},{:.1},{},{},{},{},{},{:.2},{:.3},{},{:.3}",
             v.start.secs(),
             v.end.secs(),
             speaker,
@@ -353,6 +353,7 @@ impl AnalysisWriter {
             v.syllable_rate_hz,
             v.mean_ioi_secs,
             v.regularity.map(|r| format!("{r:.3}")).unwrap_or_default(),
+            v.tail_secs(),
         )?;
         self.stats.vocalisations += 1;
         self.stats.vocal_time_secs += v.duration_secs();

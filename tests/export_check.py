@@ -44,7 +44,7 @@ def main():
     segs = read_csv(base + ".segments.csv")
     want = ["start_s", "end_s", "speaker", "duration_s", "peak_dbfs", "mean_dbfs",
             "f0_median_hz", "f0_p5_hz", "f0_p95_hz", "voiced_frames", "syllables",
-            "syllable_rate_hz", "mean_ioi_s", "regularity"]
+            "syllable_rate_hz", "mean_ioi_s", "regularity", "tail_s"]
     if not segs or list(segs[0].keys()) != want:
         fail(f"segments.csv header {list(segs[0].keys()) if segs else None}")
     for r in segs:

@@ -157,6 +157,7 @@ fn seg(start: f64, end: f64, speaker: Speaker) -> Segment {
         vocalisation: Vocalisation {
             start: SampleTime::from_secs(start),
             end: SampleTime::from_secs(end),
+            heard_until: SampleTime::from_secs(end),
             peak_level_dbfs: -20.0,
             mean_level_dbfs: -25.0,
             f0_median_hz: 200.0,

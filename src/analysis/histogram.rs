@@ -27,12 +27,25 @@ impl F0Histogram {
         }
     }
 
-    pub fn add(&mut self, f0_hz: f32) {
+    /// The bin of `f0_hz` (values outside the limits go to the end bins).
+    fn bin(&self, f0_hz: f32) -> Option<usize> {
         let pos = (f64::from(f0_hz) / self.min_hz).log2() * BINS_PER_OCTAVE;
-        if pos.is_finite() {
-            let bin = (pos.round().max(0.0) as usize).min(self.counts.len() - 1);
+        pos.is_finite()
+            .then(|| (pos.round().max(0.0) as usize).min(self.counts.len() - 1))
+    }
+
+    pub fn add(&mut self, f0_hz: f32) {
+        if let Some(bin) = self.bin(f0_hz) {
             self.counts[bin] += 1;
             self.total += 1;
+        }
+    }
+
+    /// Takes back one value given to `add`.
+    pub fn remove(&mut self, f0_hz: f32) {
+        if let Some(bin) = self.bin(f0_hz).filter(|&b| self.counts[b] > 0) {
+            self.counts[bin] -= 1;
+            self.total -= 1;
         }
     }
 

@@ -111,7 +111,7 @@ pub fn calibrate(user: &ChannelTrack, partner: &ChannelTrack) -> Calibration {
     let mut diffs: Vec<f32> = Vec::new();
     for (idx, track) in [user, partner].into_iter().enumerate() {
         for v in &track.vocalisations {
-            let (a, b) = (frame_of(v.start), frame_of(v.end));
+            let (a, b) = (frame_of(v.start), frame_of(v.heard_until()));
             for k in a..b.min(user.frames.len()).min(partner.frames.len()) {
                 let (fu, fp) = (user.frames[k], partner.frames[k]);
                 let own = if idx == 0 { fu } else { fp };
@@ -407,9 +407,10 @@ fn score_all<'a>(
     (scores, scorer)
 }
 
-/// The voice vectors of a vocalisation with their frame indices.
+/// The voice vectors of a vocalisation with their frame indices, over all the frames its
+/// sound is heard in (a reverberant room's tail of a voice is the same voice).
 fn indexed_features(track: &ChannelTrack, v: &Vocalisation) -> Vec<(usize, VoiceVector)> {
-    let (a, b) = (frame_of(v.start), frame_of(v.end));
+    let (a, b) = (frame_of(v.start), frame_of(v.heard_until()));
     (a..b.min(track.frames.len()).min(track.ceps.len()))
         .filter_map(|k| {
             let f = track.frames[k];
@@ -610,9 +611,14 @@ pub fn attribute_one_channel(
         let mut cut = false;
         let mut next_vocs = Vec::with_capacity(vocs.len());
         for (v, f) in vocs.iter().zip(&feats) {
+            // The second part keeps the vocalisation's tail.
+            let last_part = |start: SampleTime| Vocalisation {
+                heard_until: v.heard_until,
+                ..track.summarise(start, v.end)
+            };
             if let Some((end, start)) = gap_split(&scorer, f) {
                 next_vocs.push(track.summarise(v.start, frame_time(end)));
-                next_vocs.push(track.summarise(frame_time(start), v.end));
+                next_vocs.push(last_part(frame_time(start)));
                 cut = true;
                 continue;
             }
@@ -620,7 +626,7 @@ pub fn attribute_one_channel(
                 Some(k) => {
                     let at = frame_time(k);
                     next_vocs.push(track.summarise(v.start, at));
-                    next_vocs.push(track.summarise(at, v.end));
+                    next_vocs.push(last_part(at));
                     cut = true;
                 }
                 None => next_vocs.push(*v),
@@ -840,6 +846,7 @@ mod tests {
         Vocalisation {
             start: SampleTime::from_secs(start_secs),
             end: SampleTime::from_secs(end_secs),
+            heard_until: SampleTime::from_secs(end_secs),
             peak_level_dbfs: -20.0,
             mean_level_dbfs: -26.0,
             f0_median_hz: 200.0,

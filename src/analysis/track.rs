@@ -74,6 +74,7 @@ impl ChannelTrack {
             .extend(other.vocalisations.iter().map(|v| Vocalisation {
                 start: SampleTime(v.start.0 + by),
                 end: SampleTime(v.end.0 + by),
+                heard_until: SampleTime(v.heard_until.0 + by),
                 ..*v
             }));
     }
@@ -148,6 +149,7 @@ impl ChannelTrack {
         Vocalisation {
             start,
             end,
+            heard_until: end,
             peak_level_dbfs: peak,
             mean_level_dbfs: crate::dsp::power_to_db(power / frames.len().max(1) as f64),
             f0_median_hz: q(0.5),

@@ -13,9 +13,10 @@ use crate::time::SampleTime;
 
 use super::analyzer::HOP_LEN;
 use super::histogram::F0Histogram;
+use super::room::{RoomDecay, TAIL_LOOKBACK_FRAMES};
 
-/// Frames of history kept for backtracking and release.
-const HISTORY: usize = 64;
+/// Frames of history kept for backtracking, release and the room's tail.
+const HISTORY: usize = 128;
 /// A voiced stretch must last this many frames to count.
 const MIN_RUN_FRAMES: u32 = 4;
 /// How far back an onset may be moved from the start of voicing (10 ms): the voicing decision
@@ -27,6 +28,14 @@ const MAX_BACKTRACK_FRAMES: u64 = 1;
 const ATTACK_RISE_DB: f32 = 1.0;
 /// How far the end of a vocalisation may extend past its last voiced frame.
 const MAX_RELEASE_FRAMES: u64 = 20;
+/// How far the end of a vocalisation may be moved back over the room's tail (0.6 s: the
+/// 35 dB that a segment spans at RT60 1 s).
+const MAX_TAIL_FRAMES: u64 = 60;
+/// A vocalisation's end decay is measured over its last this many voiced frames and what
+/// follows them.
+const END_DECAY_VOICED_FRAMES: u64 = 10;
+/// Frames this close to the floor say nothing about how fast the sound falls.
+const OUTPACE_MIN_SNR_DB: f32 = 3.0;
 /// A dip of this much below the running peak, then a rise of as much, marks a new syllable.
 const DIP_DB: f32 = 6.0;
 /// A voicing gap inside a vocalisation is a syllable boundary when its level drops this much.
@@ -130,6 +139,7 @@ pub struct VocalTracker {
     note_change: Option<(u64, f32)>,
     open: Option<OpenVocalisation>,
     f0: F0Histogram,
+    room: RoomDecay,
 }
 
 impl VocalTracker {
@@ -146,6 +156,7 @@ impl VocalTracker {
             note_change: None,
             open: None,
             f0: F0Histogram::new(config.f0_min_hz, config.f0_max_hz),
+            room: RoomDecay::default(),
         }
     }
 
@@ -405,23 +416,88 @@ impl VocalTracker {
         self.open = Some(open);
     }
 
-    /// Ends the open vocalisation: extends it over its release and reports it.
+    /// Ends the open vocalisation: moves its end back over the room's reverberant tail, or
+    /// extends it over its release, and reports it.
     fn close(&mut self, events: &mut Vec<Event>) {
-        let Some(open) = self.open.take() else {
+        let Some(mut open) = self.open.take() else {
             return;
         };
-        // The release: frames after the last voiced one that are still clearly above the floor.
         let newest = self.history.iter().map(|f| f.index).max().unwrap_or(0);
-        let mut end = open.last_voiced;
-        while end < newest
-            && end < open.last_voiced + MAX_RELEASE_FRAMES
-            && end + 1 + (HISTORY as u64) > newest
+        let oldest = (newest + 1).saturating_sub(HISTORY as u64);
+        let in_history = |i: u64| i >= oldest && i <= newest;
+        // Learn the room from this end: its last voiced frames and what follows them.
+        let decay_from = open
+            .last_voiced
+            .saturating_sub(END_DECAY_VOICED_FRAMES - 1)
+            .max(open.start)
+            .max(oldest);
+        if decay_from <= open.last_voiced {
+            let floor_db = self.at(open.last_voiced).floor_db;
+            let voiced = (open.last_voiced + 1 - decay_from) as usize;
+            let history = &self.history;
+            let levels =
+                (decay_from..=newest).map(|i| history[(i % HISTORY as u64) as usize].level_db);
+            self.room.measure_end(levels, voiced, floor_db);
+        }
+        let is_tail = |this: &Self, i: u64| {
+            this.room.is_tail(this.at(i).level_db, |j| {
+                i.checked_sub(j)
+                    .filter(|&b| b >= open.start && in_history(b))
+                    .map(|b| this.at(b).level_db)
+            })
+        };
+        // Where the sound was last heard: the release, frames after the last voiced one that
+        // are still clearly above the floor.
+        let mut heard = open.last_voiced;
+        while heard < newest
+            && heard < open.last_voiced + MAX_RELEASE_FRAMES
+            && in_history(heard + 1)
+            && self.at(heard + 1).level_db > self.at(heard + 1).floor_db + 6.0
+            && self.at(heard + 1).level_db > open.peak_db - 35.0
         {
-            let f = self.at(end + 1);
-            if f.level_db > f.floor_db + 6.0 && f.level_db > open.peak_db - 35.0 {
+            heard += 1;
+        }
+        // The room's tail: trailing frames no louder than the room's decay predicts.
+        let mut end = open.last_voiced;
+        let lowest = (open.start + u64::from(MIN_RUN_FRAMES))
+            .max(open.last_voiced.saturating_sub(MAX_TAIL_FRAMES))
+            .max(oldest + TAIL_LOOKBACK_FRAMES.end());
+        while end > lowest && is_tail(self, end) {
+            end -= 1;
+        }
+        // The voice's own release, where it is heard above the room's tail.
+        if end == open.last_voiced {
+            while end < heard && !is_tail(self, end + 1) {
                 end += 1;
-            } else {
+            }
+        }
+        // A fall faster than the room's decay, later on, shows that the voice was still
+        // sounding in the frame it fell from: the end is at least there.
+        let reach = (open.last_voiced + MAX_RELEASE_FRAMES).min(newest);
+        let mut k = end + 1;
+        while k <= reach + TAIL_LOOKBACK_FRAMES.end() && k <= newest && in_history(k) {
+            let f = *self.at(k);
+            if f.level_db <= f.floor_db + OUTPACE_MIN_SNR_DB {
                 break;
+            }
+            let before = |j: u64| {
+                k.checked_sub(j)
+                    .filter(|&b| b > end && b >= open.start && in_history(b))
+                    .map(|b| self.at(b).level_db)
+            };
+            if let Some(j) = self.room.voice_held_before(f.level_db, before) {
+                end = (k - j).min(reach);
+            }
+            k += 1;
+        }
+        // The tail's frames are taken back out of the vocalisation's measures.
+        for i in end + 1..=open.last_voiced {
+            let f = *self.at(i);
+            open.power_sum -= crate::dsp::db_to_power(f.level_db);
+            open.frames = open.frames.saturating_sub(1);
+            if let Some(f0) = f.f0_hz {
+                open.voiced = open.voiced.saturating_sub(1);
+                self.f0.remove(f0);
             }
         }
         let len_frames = end + 1 - open.start;
@@ -442,6 +518,7 @@ impl VocalTracker {
         let voc = Vocalisation {
             start: SampleTime(open.start * HOP_LEN as u64),
             end: SampleTime((end + 1) * HOP_LEN as u64),
+            heard_until: SampleTime((heard.max(end) + 1) * HOP_LEN as u64),
             peak_level_dbfs: open.peak_db,
             mean_level_dbfs: crate::dsp::power_to_db(open.power_sum / open.frames.max(1) as f64),
             f0_median_hz: self.f0.quantile(0.5).unwrap_or(0.0),
@@ -514,5 +591,89 @@ mod tests {
         assert_eq!(vocalisations_around(30), 2);
         assert_eq!(vocalisations_around(31), 2);
         assert_eq!(vocalisations_around(5), 1);
+    }
+
+    /// Four sounds, each 50 frames of voice at -20 dB that stops at once, after which the
+    /// level falls by `decay_db_per_frame` to a floor at -70 dB (the room's tail; the pitch is
+    /// still heard while the tail is above -45 dB), then silence. Returns each vocalisation
+    /// with the frame its voice stopped at.
+    fn sounds_with_tails(decay_db_per_frame: f32) -> Vec<(Vocalisation, u64)> {
+        let config = AnalysisConfig::default();
+        let mut tracker = VocalTracker::new(&config);
+        let mut events = Vec::new();
+        let mut stops = Vec::new();
+        let mut j = 0u64;
+        for _ in 0..4 {
+            for _ in 0..50 {
+                let f = FrameInfo {
+                    index: j,
+                    f0_hz: Some(220.0),
+                    level_db: -20.0,
+                    floor_db: -70.0,
+                };
+                tracker.push_frame(f, &mut events);
+                j += 1;
+            }
+            stops.push(j);
+            for i in 0..80 {
+                let level_db = (-20.0 - decay_db_per_frame * (i + 1) as f32).max(-70.0);
+                let f = FrameInfo {
+                    index: j,
+                    f0_hz: (level_db >= -45.0).then_some(220.0),
+                    level_db,
+                    floor_db: -70.0,
+                };
+                tracker.push_frame(f, &mut events);
+                j += 1;
+            }
+        }
+        tracker.finish(&mut events);
+        let vocs: Vec<Vocalisation> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Vocalisation(v) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(vocs.len(), 4);
+        vocs.into_iter().zip(stops).collect()
+    }
+
+    #[test]
+    fn in_a_reverberant_room_a_vocalisation_ends_where_the_voice_stops() {
+        // RT60 0.3 s: 2 dB per frame.
+        let vocs = sounds_with_tails(2.0);
+        let secs = |frame: u64| frame as f64 * crate::config::HOP_SECS;
+        // The first end teaches the room; from the second on, the tail is known.
+        let (first, stop) = vocs[0];
+        assert!(first.end.secs() - secs(stop) > 0.1, "{first:?}");
+        for (v, stop) in &vocs[2..] {
+            let late_secs = v.end.secs() - secs(*stop);
+            assert!(
+                (0.0..=0.03).contains(&late_secs),
+                "ends {late_secs} s late: {v:?}"
+            );
+            assert!(v.tail_secs() > 0.1, "the tail is still reported: {v:?}");
+            let frames = ((v.end.secs() - v.start.secs()) / crate::config::HOP_SECS).round();
+            assert_eq!(
+                f64::from(v.voiced_frames),
+                frames,
+                "the tail's voiced frames are not the voice's"
+            );
+            assert!((v.f0_median_hz - 220.0).abs() < 1.0);
+        }
+    }
+
+    #[test]
+    fn in_a_dry_room_a_vocalisation_keeps_its_release() {
+        let vocs = sounds_with_tails(10.0);
+        for (v, stop) in &vocs {
+            let late_frames = (v.end.secs() / crate::config::HOP_SECS).round() as u64 - stop;
+            assert_eq!(
+                late_frames, 3,
+                "voiced for 2 frames more, then 1 of release: {v:?}"
+            );
+            assert_eq!(v.tail_secs(), 0.0);
+        }
     }
 }

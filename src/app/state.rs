@@ -604,6 +604,7 @@ mod tests {
         let v = Vocalisation {
             start: SampleTime::from_secs(0.5),
             end: SampleTime::from_secs(1.5),
+            heard_until: SampleTime::from_secs(1.5),
             peak_level_dbfs: -12.0,
             mean_level_dbfs: -18.0,
             f0_median_hz: 300.0,
@@ -645,6 +646,7 @@ mod tests {
         Vocalisation {
             start: SampleTime::from_secs(a),
             end: SampleTime::from_secs(b),
+            heard_until: SampleTime::from_secs(b),
             peak_level_dbfs: -12.0,
             mean_level_dbfs: -18.0,
             f0_median_hz: 300.0,

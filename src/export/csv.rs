@@ -13,7 +13,7 @@ use crate::session::model::SessionModel;
 
 /// Header of `NAME.segments.csv`: the same columns as `attune analyze` writes, so a reviewed
 /// export reads like the analysis it corrects.
-pub const SEGMENTS_HEADER: [&str; 14] = [
+pub const SEGMENTS_HEADER: [&str; 15] = [
     "start_s",
     "end_s",
     "speaker",
@@ -28,6 +28,7 @@ pub const SEGMENTS_HEADER: [&str; 14] = [
     "syllable_rate_hz",
     "mean_ioi_s",
     "regularity",
+    "tail_s",
 ];
 
 fn writer() -> Writer<Vec<u8>> {
@@ -77,6 +78,7 @@ pub fn segments(model: &SessionModel) -> io::Result<Vec<u8>> {
             format!("{:.2}", v.syllable_rate_hz),
             format!("{:.3}", v.mean_ioi_secs),
             v.regularity.map(|r| format!("{r:.3}")).unwrap_or_default(),
+            format!("{:.3}", v.tail_secs()),
         ])?;
     }
     finish(w)

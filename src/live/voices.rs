@@ -246,6 +246,7 @@ fn shift_back(v: &Vocalisation, by: u64) -> Vocalisation {
     Vocalisation {
         start: SampleTime(v.start.0.saturating_sub(by)),
         end: SampleTime(v.end.0.saturating_sub(by)),
+        heard_until: SampleTime(v.heard_until.0.saturating_sub(by)),
         ..*v
     }
 }
