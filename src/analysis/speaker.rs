@@ -283,12 +283,15 @@ pub fn attribute_two_channels(
                     *v
                 } else {
                     let start = if s == 0 { v.start } else { frame_time(a + s) };
-                    let end = if e + 1 == verdict.len() {
-                        v.end
+                    if e + 1 == verdict.len() {
+                        // The last part keeps the vocalisation's tail.
+                        Vocalisation {
+                            heard_until: v.heard_until,
+                            ..own.summarise(start, v.end)
+                        }
                     } else {
-                        frame_time(a + e + 1)
-                    };
-                    own.summarise(start, end)
+                        own.summarise(start, frame_time(a + e + 1))
+                    }
                 };
                 out.push(Segment {
                     vocalisation: voc,
