@@ -41,6 +41,8 @@ pub struct RoomDecay {
     slopes_db_per_frame: [f32; MEASURES],
     /// Measures taken so far.
     count: usize,
+    /// The room's decay from them (see `decay_db_per_frame`), updated with each measure.
+    decay_db_per_frame: Option<f32>,
 }
 
 impl RoomDecay {
@@ -77,10 +79,16 @@ impl RoomDecay {
         let frames = (to - from).max(1) as f32;
         self.slopes_db_per_frame[self.count % MEASURES] = (DECAY_TO_DB - DECAY_FROM_DB) / frames;
         self.count += 1;
+        self.decay_db_per_frame = self.median_decay();
     }
 
     /// The room's decay in dB per frame, when the recording so far shows a reverberant room.
     pub fn decay_db_per_frame(&self) -> Option<f32> {
+        self.decay_db_per_frame
+    }
+
+    /// The median of the measured decays, when there are enough and it is a room's.
+    fn median_decay(&self) -> Option<f32> {
         let n = self.count.min(MEASURES);
         if n < MIN_MEASURES {
             return None;
