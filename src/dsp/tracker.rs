@@ -10,6 +10,9 @@
 //! A voiced run's ends are hysteretic: a voice fading into (or rising out of) noise keeps its
 //! period after its periodicity has dropped below what starts a run, so for a few frames past
 //! either end of a run a frame with a candidate that continues the run's pitch stays voiced.
+//! Past a run's end the candidate may also sit an octave below the pitch or at one of its
+//! first harmonics: as a voice fades, the peak at its own period can drop out of the candidates
+//! while the period's repeat, or a harmonic that a formant keeps strong, still stands out.
 
 use super::pitch::{is_multiple, FrameFeatures, MAX_CANDIDATES};
 
@@ -17,6 +20,19 @@ const STATES: usize = MAX_CANDIDATES + 1;
 const UNVOICED: usize = 0;
 /// Most frames a voiced run may be extended by at each end (`TrackerCosts::edge_frames`).
 const MAX_EDGE_FRAMES: usize = 4;
+/// How a voice's period can show at the frames where it fades out: as a candidate at its f0, or,
+/// when the fading fundamental's own peak has dropped out of the candidates, at half its f0
+/// (the period's second repeat) or at two, three or four times it (a strong harmonic, the
+/// formant's). Candidate f0 / voice f0, with its log2.
+const FADING_RATIOS: [(f32, f32); 5] = [
+    (1.0, 0.0),
+    (0.5, -1.0),
+    (2.0, 1.0),
+    (3.0, 1.584_962_5),
+    (4.0, 2.0),
+];
+/// Where a voice starts, only a candidate at its f0 continues it.
+const SAME_PITCH: [(f32, f32); 1] = [(1.0, 0.0)];
 
 /// Costs of the path search (in units of periodicity, 0-1).
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +66,8 @@ pub struct TrackerCosts {
     pub max_switch_cost: f32,
     /// Edge hysteresis: up to `edge_frames` frames (at most `MAX_EDGE_FRAMES`) before or after
     /// a voiced run stay voiced when they hold a candidate at least `edge_min_strength`
-    /// periodic within `edge_max_semitones` of the run's neighbouring f0.
+    /// periodic within `edge_max_semitones` of the run's neighbouring f0 (after a run, or of
+    /// half, two, three or four times that f0: `FADING_RATIOS`).
     pub edge_frames: usize,
     pub edge_min_strength: f32,
     pub edge_max_semitones: f32,
@@ -271,19 +288,26 @@ impl PitchTracker {
         (state, ahead)
     }
 
-    /// The strongest candidate of `slot` within `edge_max_semitones` of `near_hz` that is at
-    /// least `edge_min_strength` periodic: (f0, periodicity).
-    fn continuation(&self, slot: &Slot, near_hz: f32) -> Option<(f32, f32)> {
+    /// The strongest candidate of `slot` that is at least `edge_min_strength` periodic and,
+    /// divided by one of `ratios` (candidate f0 / voice f0, and its log2), lies within
+    /// `edge_max_semitones` of `near_hz`: (that f0, the candidate's periodicity).
+    fn continuation(&self, slot: &Slot, near_hz: f32, ratios: &[(f32, f32)]) -> Option<(f32, f32)> {
         let c = &self.costs;
         let max_octaves = c.edge_max_semitones / 12.0;
         let near = near_hz.log2();
-        (1..slot.n_states)
-            .filter(|&s| {
-                slot.raw_strength[s] >= c.edge_min_strength
-                    && (slot.log2_f0[s] - near).abs() <= max_octaves
-            })
-            .max_by(|&a, &b| slot.raw_strength[a].total_cmp(&slot.raw_strength[b]))
-            .map(|s| (slot.f0_hz[s], slot.raw_strength[s]))
+        let mut found: Option<(f32, f32)> = None;
+        for s in 1..slot.n_states {
+            let strength = slot.raw_strength[s];
+            if strength < c.edge_min_strength || found.is_some_and(|(_, best)| best > strength) {
+                continue;
+            }
+            if let Some(&(ratio, _)) = ratios.iter().find(|&&(_, log2_ratio)| {
+                (slot.log2_f0[s] - log2_ratio - near).abs() <= max_octaves
+            }) {
+                found = Some((slot.f0_hz[s] / ratio, strength));
+            }
+        }
+        found
     }
 
     /// Edge hysteresis for frame `target`, unvoiced on the path, whose path f0 over the next
@@ -295,16 +319,16 @@ impl PitchTracker {
         let len = self.ring.len() as u64;
         let slot = |t: u64| &self.ring[(t % len) as usize];
         if let Some(prev_hz) = self.last_output_f0_hz.filter(|_| self.edge_run < frames) {
-            if let Some(found) = self.continuation(slot(target), prev_hz) {
+            if let Some(found) = self.continuation(slot(target), prev_hz, &FADING_RATIOS) {
                 return Some(found);
             }
         }
         let onset = ahead[..frames].iter().position(|&f| f > 0.0)?;
         let mut near_hz = ahead[onset];
         for t in (target + 1..=target + onset as u64).rev() {
-            near_hz = self.continuation(slot(t), near_hz)?.0;
+            near_hz = self.continuation(slot(t), near_hz, &SAME_PITCH)?.0;
         }
-        self.continuation(slot(target), near_hz)
+        self.continuation(slot(target), near_hz, &SAME_PITCH)
     }
 
     /// What following a path whose state at frame `target` is `x` costs beyond its own score,
@@ -589,6 +613,45 @@ mod tests {
                 "frame {i}: {other:?}"
             );
             assert!(!edge);
+        }
+    }
+
+    /// A vowel fading out whose last frames show its period only as the octave below (the
+    /// period's repeat) or as its fourth harmonic: it stays voiced at its own pitch for
+    /// `edge_frames` frames after the run. Before the run, where the voice has not yet been
+    /// heard, such a candidate starts nothing; nor does one at an unrelated ratio (3/2).
+    #[test]
+    fn a_fading_run_is_continued_by_its_octave_below_or_a_harmonic() {
+        let run = |cand_hz: f32| -> Vec<Option<f32>> {
+            let mut tr = PitchTracker::new(5, TrackerCosts::default());
+            let mut out = Vec::new();
+            for i in 0..40 {
+                let (f, snr) = if (10..30).contains(&i) {
+                    (frame(&[(220.0, 0.9)]), 30.0)
+                } else {
+                    (frame(&[(cand_hz, 0.32)]), 0.0)
+                };
+                out.extend(tr.push(&f, snr).map(|d| d.f0_hz));
+            }
+            while let Some(d) = tr.flush_one() {
+                out.push(d.f0_hz);
+            }
+            out
+        };
+        for cand_hz in [110.0, 880.0] {
+            let out = run(cand_hz);
+            for (i, f0_hz) in out.iter().enumerate() {
+                let want = ((10..33).contains(&i)).then_some(220.0);
+                assert_eq!(*f0_hz, want, "{cand_hz} Hz, frame {i}: {out:?}");
+            }
+        }
+        let unrelated = run(330.0);
+        for (i, f0_hz) in unrelated.iter().enumerate() {
+            assert_eq!(
+                f0_hz.is_some(),
+                (10..30).contains(&i),
+                "frame {i}: {unrelated:?}"
+            );
         }
     }
 
