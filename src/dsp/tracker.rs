@@ -572,28 +572,31 @@ mod tests {
         assert!(flat.iter().all(Option::is_none), "{flat:?}");
     }
 
+    /// A 220 Hz hum at frames 10..30 of 40, the frames around it noise with one weak (0.32)
+    /// candidate at `noise_hz`: each decided frame's (f0, edge).
+    fn hum_in_noise(noise_hz: f32) -> Vec<(Option<f32>, bool)> {
+        let mut tr = PitchTracker::new(5, TrackerCosts::default());
+        let mut out = Vec::new();
+        for i in 0..40 {
+            let (f, snr) = if (10..30).contains(&i) {
+                (frame(&[(220.0, 0.9)]), 30.0)
+            } else {
+                (frame(&[(noise_hz, 0.32)]), 0.0)
+            };
+            out.extend(tr.push(&f, snr).map(|d| (d.f0_hz, d.edge)));
+        }
+        while let Some(d) = tr.flush_one() {
+            out.push((d.f0_hz, d.edge));
+        }
+        out
+    }
+
     /// A hum rising out of noise and fading back into it: its first and last frames are too
     /// weak against the noise to start a run, but while they hold the run's period they stay
     /// voiced, for `edge_frames` frames at each end. A different pitch there does not.
     #[test]
     fn a_run_keeps_its_pitch_a_few_frames_past_either_end() {
-        let run = |noise_hz: f32| -> Vec<(Option<f32>, bool)> {
-            let mut tr = PitchTracker::new(5, TrackerCosts::default());
-            let mut out = Vec::new();
-            for i in 0..40 {
-                let (f, snr) = if (10..30).contains(&i) {
-                    (frame(&[(220.0, 0.9)]), 30.0)
-                } else {
-                    (frame(&[(noise_hz, 0.32)]), 0.0)
-                };
-                out.extend(tr.push(&f, snr).map(|d| (d.f0_hz, d.edge)));
-            }
-            while let Some(d) = tr.flush_one() {
-                out.push((d.f0_hz, d.edge));
-            }
-            out
-        };
-        let fading = run(222.0);
+        let fading = hum_in_noise(222.0);
         assert_eq!(fading.len(), 40);
         for (i, &(f0_hz, edge)) in fading.iter().enumerate() {
             let on_path = (10..30).contains(&i);
@@ -605,7 +608,7 @@ mod tests {
             };
             assert_eq!((f0_hz, edge), (want, kept), "frame {i}: {fading:?}");
         }
-        let other = run(300.0);
+        let other = hum_in_noise(300.0);
         for (i, &(f0_hz, edge)) in other.iter().enumerate() {
             assert_eq!(
                 f0_hz.is_some(),
@@ -622,31 +625,15 @@ mod tests {
     /// heard, such a candidate starts nothing; nor does one at an unrelated ratio (3/2).
     #[test]
     fn a_fading_run_is_continued_by_its_octave_below_or_a_harmonic() {
-        let run = |cand_hz: f32| -> Vec<Option<f32>> {
-            let mut tr = PitchTracker::new(5, TrackerCosts::default());
-            let mut out = Vec::new();
-            for i in 0..40 {
-                let (f, snr) = if (10..30).contains(&i) {
-                    (frame(&[(220.0, 0.9)]), 30.0)
-                } else {
-                    (frame(&[(cand_hz, 0.32)]), 0.0)
-                };
-                out.extend(tr.push(&f, snr).map(|d| d.f0_hz));
-            }
-            while let Some(d) = tr.flush_one() {
-                out.push(d.f0_hz);
-            }
-            out
-        };
         for cand_hz in [110.0, 880.0] {
-            let out = run(cand_hz);
-            for (i, f0_hz) in out.iter().enumerate() {
+            let out = hum_in_noise(cand_hz);
+            for (i, &(f0_hz, _)) in out.iter().enumerate() {
                 let want = ((10..33).contains(&i)).then_some(220.0);
-                assert_eq!(*f0_hz, want, "{cand_hz} Hz, frame {i}: {out:?}");
+                assert_eq!(f0_hz, want, "{cand_hz} Hz, frame {i}: {out:?}");
             }
         }
-        let unrelated = run(330.0);
-        for (i, f0_hz) in unrelated.iter().enumerate() {
+        let unrelated = hum_in_noise(330.0);
+        for (i, (f0_hz, _)) in unrelated.iter().enumerate() {
             assert_eq!(
                 f0_hz.is_some(),
                 (10..30).contains(&i),
