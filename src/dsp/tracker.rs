@@ -12,7 +12,9 @@
 //! either end of a run a frame with a candidate that continues the run's pitch stays voiced.
 //! Past a run's end the candidate may also sit an octave below the pitch or at one of its
 //! first harmonics: as a voice fades, the peak at its own period can drop out of the candidates
-//! while the period's repeat, or a harmonic that a formant keeps strong, still stands out.
+//! while the period's repeat, or a harmonic that a formant keeps strong, still stands out. That
+//! holds while the level stays within a few dB of the run's last frame: a voice that has
+//! stopped falls faster, and only its own pitch rings on.
 
 use super::pitch::{is_multiple, FrameFeatures, MAX_CANDIDATES};
 
@@ -31,6 +33,8 @@ const FADING_RATIOS: [(f32, f32); 5] = [
     (3.0, 1.584_962_5),
     (4.0, 2.0),
 ];
+/// How far (dB) below the run's last frame a frame after it may be for `FADING_RATIOS`.
+const FADING_MAX_DROP_DB: f32 = 4.0;
 /// Where a voice starts, only a candidate at its f0 continues it.
 const SAME_PITCH: [(f32, f32); 1] = [(1.0, 0.0)];
 
@@ -67,7 +71,8 @@ pub struct TrackerCosts {
     /// Edge hysteresis: up to `edge_frames` frames (at most `MAX_EDGE_FRAMES`) before or after
     /// a voiced run stay voiced when they hold a candidate at least `edge_min_strength`
     /// periodic within `edge_max_semitones` of the run's neighbouring f0 (after a run, or of
-    /// half, two, three or four times that f0: `FADING_RATIOS`).
+    /// half, two, three or four times that f0 while the level stays within
+    /// `FADING_MAX_DROP_DB` of the run's last frame: `FADING_RATIOS`).
     pub edge_frames: usize,
     pub edge_min_strength: f32,
     pub edge_max_semitones: f32,
@@ -120,6 +125,8 @@ struct Slot {
     /// The path scores after this frame, relative to the best of them.
     score: [f32; STATES],
     best_strength: f32,
+    /// The frame's level above the background (dB), as pushed.
+    snr_db: f32,
 }
 
 /// Fixed-lag Viterbi pitch tracker. Allocation-free after `new`.
@@ -141,6 +148,8 @@ pub struct PitchTracker {
     last_output_f0_hz: Option<f32>,
     /// Frames output voiced by the edge hysteresis since the path was last voiced.
     edge_run: usize,
+    /// The level above the background (dB) of the last frame voiced on the path.
+    last_path_snr_db: f32,
 }
 
 impl PitchTracker {
@@ -157,6 +166,7 @@ impl PitchTracker {
             last_state: None,
             last_output_f0_hz: None,
             edge_run: 0,
+            last_path_snr_db: 0.0,
         }
     }
 
@@ -172,6 +182,7 @@ impl PitchTracker {
         let idx = (self.pushed % self.ring.len() as u64) as usize;
         let mut slot = Slot {
             best_strength: feats.best_strength(),
+            snr_db,
             ..Slot::default()
         };
         let deficit = (c.snr_target_db - snr_db).max(0.0);
@@ -319,7 +330,11 @@ impl PitchTracker {
         let len = self.ring.len() as u64;
         let slot = |t: u64| &self.ring[(t % len) as usize];
         if let Some(prev_hz) = self.last_output_f0_hz.filter(|_| self.edge_run < frames) {
-            if let Some(found) = self.continuation(slot(target), prev_hz, &FADING_RATIOS) {
+            // A voice fading into noise keeps near its level; one that has stopped falls fast,
+            // and what rings on after it is only the same pitch.
+            let fading = slot(target).snr_db >= self.last_path_snr_db - FADING_MAX_DROP_DB;
+            let ratios: &[(f32, f32)] = if fading { &FADING_RATIOS } else { &SAME_PITCH };
+            if let Some(found) = self.continuation(slot(target), prev_hz, ratios) {
                 return Some(found);
             }
         }
@@ -413,6 +428,7 @@ impl PitchTracker {
             },
             Some(f0_hz) => {
                 self.edge_run = 0;
+                self.last_path_snr_db = slot.snr_db;
                 TrackedFrame {
                     index: target,
                     f0_hz: Some(match (prev_f0_hz, next_f0_hz) {
@@ -572,16 +588,17 @@ mod tests {
         assert!(flat.iter().all(Option::is_none), "{flat:?}");
     }
 
-    /// A 220 Hz hum at frames 10..30 of 40, the frames around it noise with one weak (0.32)
-    /// candidate at `noise_hz`: each decided frame's (f0, edge).
-    fn hum_in_noise(noise_hz: f32) -> Vec<(Option<f32>, bool)> {
+    /// A 220 Hz hum at frames 10..30 of 40, `hum_snr_db` above the background, the frames
+    /// around it noise `noise_snr_db` above it with one weak (0.32) candidate at `noise_hz`:
+    /// each decided frame's (f0, edge).
+    fn hum_in_noise(noise_hz: f32, hum_snr_db: f32, noise_snr_db: f32) -> Vec<(Option<f32>, bool)> {
         let mut tr = PitchTracker::new(5, TrackerCosts::default());
         let mut out = Vec::new();
         for i in 0..40 {
             let (f, snr) = if (10..30).contains(&i) {
-                (frame(&[(220.0, 0.9)]), 30.0)
+                (frame(&[(220.0, 0.9)]), hum_snr_db)
             } else {
-                (frame(&[(noise_hz, 0.32)]), 0.0)
+                (frame(&[(noise_hz, 0.32)]), noise_snr_db)
             };
             out.extend(tr.push(&f, snr).map(|d| (d.f0_hz, d.edge)));
         }
@@ -596,7 +613,7 @@ mod tests {
     /// voiced, for `edge_frames` frames at each end. A different pitch there does not.
     #[test]
     fn a_run_keeps_its_pitch_a_few_frames_past_either_end() {
-        let fading = hum_in_noise(222.0);
+        let fading = hum_in_noise(222.0, 30.0, 0.0);
         assert_eq!(fading.len(), 40);
         for (i, &(f0_hz, edge)) in fading.iter().enumerate() {
             let on_path = (10..30).contains(&i);
@@ -608,7 +625,7 @@ mod tests {
             };
             assert_eq!((f0_hz, edge), (want, kept), "frame {i}: {fading:?}");
         }
-        let other = hum_in_noise(300.0);
+        let other = hum_in_noise(300.0, 30.0, 0.0);
         for (i, &(f0_hz, edge)) in other.iter().enumerate() {
             assert_eq!(
                 f0_hz.is_some(),
@@ -620,26 +637,40 @@ mod tests {
     }
 
     /// A vowel fading out whose last frames show its period only as the octave below (the
-    /// period's repeat) or as its fourth harmonic: it stays voiced at its own pitch for
-    /// `edge_frames` frames after the run. Before the run, where the voice has not yet been
-    /// heard, such a candidate starts nothing; nor does one at an unrelated ratio (3/2).
+    /// period's repeat) or as its fourth harmonic, 3 dB down: it stays voiced at its own pitch
+    /// for `edge_frames` frames after the run. Before the run, where the voice has not yet been
+    /// heard, such a candidate starts nothing; nor does one at an unrelated ratio (3/2). After
+    /// a voice that stops (10 dB down at once), only the same pitch continues it.
     #[test]
     fn a_fading_run_is_continued_by_its_octave_below_or_a_harmonic() {
-        for cand_hz in [110.0, 880.0] {
-            let out = hum_in_noise(cand_hz);
+        let voiced = |out: &[(Option<f32>, bool)]| -> Vec<usize> {
+            (0..out.len()).filter(|&i| out[i].0.is_some()).collect()
+        };
+        for noise_hz in [110.0, 880.0] {
+            let out = hum_in_noise(noise_hz, 10.0, 7.0);
             for (i, &(f0_hz, _)) in out.iter().enumerate() {
                 let want = ((10..33).contains(&i)).then_some(220.0);
-                assert_eq!(f0_hz, want, "{cand_hz} Hz, frame {i}: {out:?}");
+                assert_eq!(f0_hz, want, "{noise_hz} Hz, frame {i}: {out:?}");
             }
-        }
-        let unrelated = hum_in_noise(330.0);
-        for (i, (f0_hz, _)) in unrelated.iter().enumerate() {
+            let stopped = hum_in_noise(noise_hz, 10.0, 0.0);
             assert_eq!(
-                f0_hz.is_some(),
-                (10..30).contains(&i),
-                "frame {i}: {unrelated:?}"
+                voiced(&stopped),
+                (10..30).collect::<Vec<_>>(),
+                "{stopped:?}"
             );
         }
+        let unrelated = hum_in_noise(330.0, 10.0, 7.0);
+        assert_eq!(
+            voiced(&unrelated),
+            (10..30).collect::<Vec<_>>(),
+            "{unrelated:?}"
+        );
+        let same_pitch = hum_in_noise(222.0, 10.0, 0.0);
+        assert_eq!(
+            voiced(&same_pitch),
+            (7..33).collect::<Vec<_>>(),
+            "{same_pitch:?}"
+        );
     }
 
     #[test]
