@@ -18,36 +18,13 @@ import json
 import pathlib
 import subprocess
 import sys
-import wave
 
 import numpy as np
 
+from signals import pink, read_wav, write_wav
+
 HERE = pathlib.Path(__file__).resolve().parent.parent
 SCORE = HERE.parent / "shared" / "corpus" / "score" / "score.py"
-
-
-def read_wav(path):
-    with wave.open(str(path)) as w:
-        rate = w.getframerate()
-        x = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float64) / 32768
-    return x, rate
-
-
-def write_wav(path, x, rate):
-    x = np.clip(x, -1.0, 1.0 - 1.0 / 32768)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.round(x * 32767)).astype(np.int16).tobytes())
-
-
-def pink(n, rng):
-    spec = np.fft.rfft(rng.standard_normal(n))
-    k = np.arange(len(spec), dtype=np.float64)
-    k[0] = 1.0
-    y = np.fft.irfft(spec / np.sqrt(k), n)
-    return y / np.std(y)
 
 
 def mains(t, f_hz):

@@ -9,6 +9,8 @@
 //! frame (one complex FFT gives both, unless the window must wait for noise removal) and one
 //! inverse FFT. A clearly periodic candidate's f0 is then refined over a short window and taken
 //! from the spectrum's harmonic peaks, which a background voice at a nearby pitch does not pull.
+//! The best candidates also get a modulation: how much the frame's power swings within one of
+//! their periods, which tells a formant harmonic rung by slower glottal pulses from a voice.
 
 use std::sync::Arc;
 
@@ -57,6 +59,12 @@ const HARMONICITY_MIN_BINS: f32 = 6.0;
 const HARMONIC_VOICING_MIN_STRENGTH: f32 = 0.4;
 const HARMONIC_VOICING_CANDIDATES: usize = 2;
 
+/// The best `MODULATION_CANDIDATES` candidates, when at least this periodic, have their
+/// modulation measured, every `MODULATION_STEP` samples.
+const MODULATION_CANDIDATES: usize = 3;
+const MODULATION_MIN_STRENGTH: f32 = 0.3;
+const MODULATION_STEP: usize = 8;
+
 /// Most candidates kept per frame.
 pub const MAX_CANDIDATES: usize = 6;
 
@@ -71,6 +79,11 @@ pub struct Candidate {
     /// (half their harmonics fall where there is nothing) and near 0 for an octave too high
     /// (the midpoints are harmonics too).
     pub harmonicity_db: f32,
+    /// How much the frame's power, averaged over one period of the candidate, swings within
+    /// the frame against its average over the longest period (mean absolute difference over
+    /// the mean): near 0 for a voice at this f0, high for a formant harmonic rung by slower
+    /// glottal pulses. 0 when not measured.
+    pub modulation: f32,
 }
 
 /// What one frame yields.
@@ -384,10 +397,44 @@ impl PitchAnalyzer {
                 f32::NAN
             };
         }
+        for c in out.candidates[..out.n_candidates.min(MODULATION_CANDIDATES)].iter_mut() {
+            if c.strength >= MODULATION_MIN_STRENGTH {
+                c.modulation = self.modulation(c.f0_hz);
+            }
+        }
         if out.best_strength() < NOISE_MAX_STRENGTH {
             self.noise.learn(&self.frame_power);
         }
         out
+    }
+
+    /// See [`Candidate::modulation`]: the frame's power averaged over one period of `f0_hz`
+    /// (rounded to whole samples: the ripple that leaves is a few hundredths at most) against
+    /// its average over `tau_max` samples (a period of the lowest voice) centred on the same
+    /// sample, at every `MODULATION_STEP`-th sample of the searched frame, from its prefix
+    /// sums. A steady or steadily changing level gives 0; an f0 too low to fit twice into
+    /// `tau_max` is not measured (0). Analysis thread; allocation-free.
+    fn modulation(&self, f0_hz: f32) -> f32 {
+        let tau = (self.sample_rate_hz / f64::from(f0_hz)).round() as usize;
+        let long = self.tau_max;
+        if tau == 0 || 2 * tau > long {
+            return 0.0;
+        }
+        let cum = &self.cum_energy;
+        let offset = (long - tau) / 2;
+        let (inv_tau, inv_long) = (1.0 / tau as f64, 1.0 / long as f64);
+        let (mut diff, mut total) = (0.0, 0.0);
+        for n in (0..cum.len() - long).step_by(MODULATION_STEP) {
+            let slow = (cum[n + long] - cum[n]) * inv_long;
+            let fast = (cum[n + offset + tau] - cum[n + offset]) * inv_tau;
+            diff += (fast - slow).abs();
+            total += slow;
+        }
+        if total > 0.0 {
+            (diff / total) as f32
+        } else {
+            0.0
+        }
     }
 
     /// The spectra of the whole frame (into `spec_b`) and of its first `window_len` samples
@@ -776,6 +823,7 @@ impl PitchAnalyzer {
             f0_hz,
             strength,
             harmonicity_db: 0.0,
+            modulation: 0.0,
         };
         ranks[pos] = rank;
         out.n_candidates = (n + 1).min(MAX_CANDIDATES);
@@ -943,6 +991,42 @@ mod tests {
                 .iter()
                 .all(|c| f64::from(c.f0_hz) < f * 1.1));
         }
+    }
+
+    /// Glottal pulses at `f0_hz` through one formant resonance at `formant_hz` (60 Hz wide).
+    fn rung_formant(f0_hz: f64, formant_hz: f64, n: usize) -> Vec<f32> {
+        let r = (-std::f64::consts::PI * 60.0 / 16_000.0).exp();
+        let c = 2.0 * r * (2.0 * std::f64::consts::PI * formant_hz / 16_000.0).cos();
+        let period = 16_000.0 / f0_hz;
+        let (mut y1, mut y2, mut next_pulse) = (0.0, 0.0, 0.0);
+        (0..n)
+            .map(|i| {
+                let pulse = if i as f64 >= next_pulse {
+                    next_pulse += period;
+                    1.0
+                } else {
+                    0.0
+                };
+                let y = pulse + c * y1 - r * r * y2;
+                (y2, y1) = (y1, y);
+                (0.02 * y) as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_formant_harmonic_swings_with_the_pulses_and_the_voice_does_not() {
+        let mut pa = PitchAnalyzer::new(16_000.0, 55.0, 1500.0);
+        pa.analyze(&rung_formant(110.0, 770.0, pa.frame_len()));
+        let (harmonic, voice) = (pa.modulation(770.0), pa.modulation(110.0));
+        assert!(harmonic > 0.5, "the 7th harmonic: {harmonic}");
+        assert!(voice < 0.1, "the voice's own f0: {voice}");
+        // A squeal at 770 Hz is steady over its own period.
+        pa.analyze(&tone(770.0, 4, pa.frame_len()));
+        let squeal = pa.modulation(770.0);
+        assert!(squeal < 0.1, "a squeal: {squeal}");
+        // Too low to fit twice into the longest period: not measured.
+        assert_eq!(pa.modulation(100.0), 0.0);
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //! while the period's repeat, or a harmonic that a formant keeps strong, still stands out. That
 //! holds while the level stays within a few dB of the run's last frame: a voice that has
 //! stopped falls faster, and only its own pitch rings on.
+//! A candidate whose power swings with slower pulses within its own period is a formant
+//! harmonic of a lower voice, not a voice of its own, and pays for it where the frame stands
+//! clear of the background.
 
 use super::pitch::{is_multiple, FrameFeatures, MAX_CANDIDATES};
 
@@ -76,6 +79,18 @@ pub struct TrackerCosts {
     pub edge_frames: usize,
     pub edge_min_strength: f32,
     pub edge_max_semitones: f32,
+    /// A candidate whose power swings within its own period (`Candidate::modulation`) by more
+    /// than `modulation_from` is likely a formant harmonic rung by slower glottal pulses (a
+    /// low or creaky voice heard across a reverberant room, where its own period has smeared):
+    /// it pays `modulation_penalty` per unit above that, at most `max_modulation_penalty`. In
+    /// full where the frame stands at least `modulation_clear_from_db +
+    /// modulation_clear_width_db` above the background, not at all below
+    /// `modulation_clear_from_db`: among other voices their pulses swing the power too.
+    pub modulation_from: f32,
+    pub modulation_penalty: f32,
+    pub max_modulation_penalty: f32,
+    pub modulation_clear_from_db: f32,
+    pub modulation_clear_width_db: f32,
 }
 
 impl Default for TrackerCosts {
@@ -97,6 +112,11 @@ impl Default for TrackerCosts {
             edge_frames: 3,
             edge_min_strength: 0.3,
             edge_max_semitones: 1.0,
+            modulation_from: 0.4,
+            modulation_penalty: 2.0,
+            max_modulation_penalty: 0.4,
+            modulation_clear_from_db: 6.0,
+            modulation_clear_width_db: 3.0,
         }
     }
 }
@@ -218,8 +238,15 @@ impl PitchTracker {
             } else {
                 0.0
             };
-            slot.strength[slot.n_states] =
-                cand.strength - c.octave_bonus * (above / cand.f0_hz).log2() - harmonic_penalty;
+            let clear = ((snr_db - c.modulation_clear_from_db) / c.modulation_clear_width_db)
+                .clamp(0.0, 1.0);
+            let modulation_penalty = clear
+                * (c.modulation_penalty * (cand.modulation - c.modulation_from))
+                    .clamp(0.0, c.max_modulation_penalty);
+            slot.strength[slot.n_states] = cand.strength
+                - c.octave_bonus * (above / cand.f0_hz).log2()
+                - harmonic_penalty
+                - modulation_penalty;
             slot.raw_strength[slot.n_states] = cand.strength;
             slot.log2_f0[slot.n_states] = cand.f0_hz.log2();
             slot.n_states += 1;
@@ -460,7 +487,7 @@ mod tests {
             f.candidates[i] = Candidate {
                 f0_hz,
                 strength,
-                harmonicity_db: 0.0,
+                ..Candidate::default()
             };
         }
         f.n_candidates = cands.len();
@@ -533,6 +560,39 @@ mod tests {
             lasting[6..].iter().all(|f| *f == Some(600.0)),
             "{lasting:?}"
         );
+    }
+
+    /// 40 frames of a low voice at 110 Hz whose formant harmonic at 770 Hz is a little more
+    /// periodic and swings with the glottal pulses by `modulation`, `snr_db` above the
+    /// background: the f0 the path takes through the middle of them.
+    fn formant_harmonic(modulation: f32, snr_db: f32) -> Vec<Option<f32>> {
+        let mut tr = PitchTracker::new(25, TrackerCosts::default());
+        let mut out = Vec::new();
+        for _ in 0..40 {
+            let mut f = frame(&[(770.0, 0.62), (110.0, 0.55)]);
+            f.candidates[0].modulation = modulation;
+            out.extend(tr.push(&f, snr_db).map(|d| d.f0_hz));
+        }
+        while let Some(d) = tr.flush_one() {
+            out.push(d.f0_hz);
+        }
+        out[5..35].to_vec()
+    }
+
+    #[test]
+    fn a_formant_harmonic_swinging_with_the_pulses_loses_to_the_voice() {
+        // Unmodulated, the more periodic candidate wins, as a squeal must over a background
+        // voice below it.
+        assert!(formant_harmonic(0.1, 20.0)
+            .iter()
+            .all(|f| *f == Some(770.0)));
+        // Swinging with slower pulses, it is a harmonic of the voice that rings them.
+        assert!(formant_harmonic(0.6, 20.0)
+            .iter()
+            .all(|f| *f == Some(110.0)));
+        // Where the frame hardly stands out of a background of other voices, their pulses
+        // swing its power too: that is no evidence against the candidate.
+        assert!(formant_harmonic(0.6, 4.0).iter().all(|f| *f == Some(770.0)));
     }
 
     #[test]
