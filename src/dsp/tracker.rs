@@ -213,6 +213,9 @@ impl PitchTracker {
         slot.strength[UNVOICED] =
             c.voicing_threshold + c.unvoiced_per_db * deficit - harmonic_voicing;
         slot.n_states = 1;
+        // How far the frame stands clear of the background, for the modulation penalty.
+        let clear =
+            ((snr_db - c.modulation_clear_from_db) / c.modulation_clear_width_db).clamp(0.0, 1.0);
         // A candidate pays per octave below the highest candidate that is nearly as periodic
         // (a subharmonic of it), so that the fundamental wins over its subharmonics.
         let cands = feats.candidates();
@@ -238,8 +241,6 @@ impl PitchTracker {
             } else {
                 0.0
             };
-            let clear = ((snr_db - c.modulation_clear_from_db) / c.modulation_clear_width_db)
-                .clamp(0.0, 1.0);
             let modulation_penalty = clear
                 * (c.modulation_penalty * (cand.modulation - c.modulation_from))
                     .clamp(0.0, c.max_modulation_penalty);
