@@ -107,12 +107,15 @@ fn bad_files_give_the_matching_error() {
     expect("random.bin", |e| {
         matches!(e, DecodeError::UnsupportedFormat)
     });
-    expect("zero_rate.wav", |e| {
-        matches!(e, DecodeError::Corrupt(_) | DecodeError::InvalidHeader(_))
-    });
-    expect("many_channels.wav", |e| {
-        matches!(e, DecodeError::Corrupt(_) | DecodeError::InvalidHeader(_))
-    });
+    // An absurd header is named for what is wrong with it.
+    expect(
+        "zero_rate.wav",
+        |e| matches!(e, DecodeError::InvalidHeader(m) if m.starts_with("sample rate 0 Hz")),
+    );
+    expect(
+        "many_channels.wav",
+        |e| matches!(e, DecodeError::InvalidHeader(m) if m.starts_with("65535 channels")),
+    );
     expect("no_such_file.wav", |e| matches!(e, DecodeError::Io(_)));
     expect("", |e| matches!(e, DecodeError::Io(_)));
 }
@@ -138,4 +141,61 @@ fn bytes_in_memory_decode_like_files() {
         Decoder::from_bytes(Vec::new(), None, ChannelSelect::Downmix),
         Err(DecodeError::Empty)
     ));
+}
+
+/// A 16-bit PCM WAV file with an odd-sized (so padded) `JUNK` chunk before its format chunk,
+/// as some recorders write them.
+fn wav_with_junk_chunk(rate_hz: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
+    let junk = b"pad\x00\x00";
+    let block = 2 * channels;
+    let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&1u16.to_le_bytes());
+    fmt.extend_from_slice(&channels.to_le_bytes());
+    fmt.extend_from_slice(&rate_hz.to_le_bytes());
+    fmt.extend_from_slice(&(rate_hz * u32::from(block)).to_le_bytes());
+    fmt.extend_from_slice(&block.to_le_bytes());
+    fmt.extend_from_slice(&16u16.to_le_bytes());
+    let mut body = b"WAVE".to_vec();
+    for (id, chunk) in [
+        (b"JUNK", &junk[..]),
+        (b"fmt ", &fmt[..]),
+        (b"data", &data[..]),
+    ] {
+        body.extend_from_slice(id);
+        body.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+        body.extend_from_slice(chunk);
+        if chunk.len() % 2 == 1 {
+            body.push(0);
+        }
+    }
+    let mut file = b"RIFF".to_vec();
+    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    file.extend_from_slice(&body);
+    file
+}
+
+#[test]
+fn the_header_check_finds_the_format_chunk_behind_other_chunks() {
+    let samples: Vec<i16> = (0..1600).map(|i| ((i % 40) * 400 - 8000) as i16).collect();
+    let good = wav_with_junk_chunk(16_000, 1, &samples);
+    let mut d = Decoder::from_bytes(good, Some("wav"), ChannelSelect::Downmix).unwrap();
+    assert_eq!(d.info().sample_rate_hz, 16_000);
+    let mut n = 0;
+    while let Some(b) = d.next_block().unwrap() {
+        n += b.len();
+    }
+    assert_eq!(n, samples.len());
+    for (rate_hz, channels, reason) in [
+        (0, 1, "sample rate 0 Hz"),
+        (5_000_000, 1, "sample rate 5000000 Hz"),
+        (16_000, 0, "0 channels"),
+    ] {
+        let bad = wav_with_junk_chunk(rate_hz, channels, &samples);
+        match Decoder::from_bytes(bad, Some("wav"), ChannelSelect::Downmix) {
+            Err(DecodeError::InvalidHeader(m)) => assert!(m.starts_with(reason), "{m}"),
+            Err(e) => panic!("{reason}: {e}"),
+            Ok(_) => panic!("{reason}: decoded"),
+        }
+    }
 }

@@ -7,6 +7,7 @@
 
 use std::cell::Cell;
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Once;
@@ -30,6 +31,8 @@ pub const MIN_RATE_HZ: u32 = 1_000;
 pub const MAX_RATE_HZ: u32 = 768_000;
 /// Undecodable packets in a row after which a file is called corrupt.
 const MAX_BAD_PACKETS_IN_A_ROW: u32 = 200;
+/// How much of a file's start is read to check a WAV header before symphonia sees it.
+const HEADER_BYTES: usize = 4096;
 
 /// Which channel to analyse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,6 +102,13 @@ impl Decoder {
         if meta.len() == 0 {
             return Err(DecodeError::Empty);
         }
+        let mut file = file;
+        let mut head = Vec::with_capacity(HEADER_BYTES);
+        (&mut file)
+            .take(HEADER_BYTES as u64)
+            .read_to_end(&mut head)?;
+        check_wav_header(&head)?;
+        file.seek(SeekFrom::Start(0))?;
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
@@ -116,6 +126,7 @@ impl Decoder {
         if bytes.is_empty() {
             return Err(DecodeError::Empty);
         }
+        check_wav_header(&bytes[..bytes.len().min(HEADER_BYTES)])?;
         let mut hint = Hint::new();
         if let Some(ext) = extension {
             hint.with_extension(ext);
@@ -371,6 +382,51 @@ where
             }
         }
     }
+}
+
+/// The sample rate and channel count of a WAV file's format chunk, checked against what is
+/// accepted, for files that start with a RIFF (or RF64) WAVE header within `head`: symphonia
+/// fails on a 0 Hz rate without saying why, and the user should read the header's actual fault.
+/// Other files, and WAV headers that do not fit in `head`, pass (symphonia checks them).
+/// File-reading thread.
+fn check_wav_header(head: &[u8]) -> Result<(), DecodeError> {
+    let u16_at = |i: usize| head.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |i: usize| {
+        head.get(i..i + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let riff = head.get(..4).is_some_and(|m| m == b"RIFF" || m == b"RF64");
+    if !riff || head.get(8..12) != Some(b"WAVE") {
+        return Ok(());
+    }
+    // Chunks follow the 12-byte RIFF header: id, little-endian size, data padded to even.
+    let mut at = 12;
+    while let (Some(id), Some(size)) = (head.get(at..at + 4), u32_at(at + 4)) {
+        if id == b"fmt " {
+            let (Some(channels), Some(rate_hz)) = (u16_at(at + 10), u32_at(at + 12)) else {
+                return Ok(());
+            };
+            if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate_hz) {
+                return Err(DecodeError::InvalidHeader(format!(
+                    "sample rate {rate_hz} Hz (accepted: {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz)"
+                )));
+            }
+            if channels == 0 || usize::from(channels) > MAX_CHANNELS {
+                return Err(DecodeError::InvalidHeader(format!(
+                    "{channels} channels (accepted: 1-{MAX_CHANNELS})"
+                )));
+            }
+            return Ok(());
+        }
+        let Some(next) = usize::try_from(size)
+            .ok()
+            .and_then(|n| at.checked_add(8)?.checked_add(n)?.checked_add(n % 2))
+        else {
+            return Ok(());
+        };
+        at = next;
+    }
+    Ok(())
 }
 
 thread_local! {
