@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The dev clips as a laptop across a reverberant room would hear them, scored like the clips.
 
-    scripts/far-field.py [--bin target/release/attune] [--out out/far-field] [--praat]
+    scripts/far-field.py [--bin target/release/attune] [--out out/far-field] [--praat] [--crepe]
 
 Makes three variants of every clip in ../shared/corpus/dev/clips, deterministically (seeded),
 each with the clip's own ground truth (a room's tail is not voiced in the truth, as in the
@@ -13,8 +13,12 @@ corpus):
   room_noise  both.
 Each variant is analysed with `attune analyze` and scored with the corpus scorer by category.
 With --praat, Praat's autocorrelation pitch (the recipe of ANCHORS.md: praat-parselmouth,
-to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=1100)) is scored beside it.
-Needs python3 with numpy and mir_eval (and praat-parselmouth for --praat).
+to_pitch_ac(time_step=0.01, pitch_floor=60, pitch_ceiling=1100)) is scored beside it; with
+--crepe, CREPE tiny (the recipe of ANCHORS.md: torchcrepe, 50-1100 Hz, 10 ms hop, Viterbi,
+periodicity median-filtered over 3 frames, voiced at 0.21 and above -60 dB), the best anchor
+tool on the dev steady hums.
+Needs python3 with numpy and mir_eval (praat-parselmouth for --praat; torch and torchcrepe for
+--crepe, which takes a few minutes per variant on a CPU).
 """
 import argparse
 import json
@@ -84,6 +88,26 @@ def praat(clips, est):
         (est / (wav.stem + ".f0.csv")).write_text(text)
 
 
+def crepe(clips, est):
+    import torch
+    import torchcrepe
+
+    est.mkdir(parents=True, exist_ok=True)
+    for wav in sorted(clips.glob("*.wav")):
+        x, rate = read_wav(wav)
+        audio = torch.tensor(np.asarray(x, dtype=np.float32))[None]
+        hop = rate // 100
+        f0, periodicity = torchcrepe.predict(
+            audio, rate, hop, 50, 1100, "tiny", decoder=torchcrepe.decode.viterbi,
+            return_periodicity=True, batch_size=512, device="cpu",
+        )
+        periodicity = torchcrepe.filter.median(periodicity, 3)
+        periodicity = torchcrepe.threshold.Silence(-60.0)(periodicity, audio, rate, hop)
+        f0 = np.nan_to_num(torchcrepe.threshold.At(0.21)(f0, periodicity)[0].numpy(), nan=0.0)
+        text = "time_s,f0_hz\n" + "".join(f"{i * 0.01:.3f},{f:.3f}\n" for i, f in enumerate(f0))
+        (est / (wav.stem + ".f0.csv")).write_text(text)
+
+
 def score(clips, est, json_path):
     subprocess.run(
         [sys.executable, SCORE, "pitch", clips, est, "--by", "category", "--json", json_path],
@@ -98,6 +122,7 @@ def main():
     ap.add_argument("--bin", default=str(HERE / "target" / "release" / "attune"))
     ap.add_argument("--out", default=str(HERE / "out" / "far-field"))
     ap.add_argument("--praat", action="store_true")
+    ap.add_argument("--crepe", action="store_true")
     a = ap.parse_args()
     out = pathlib.Path(a.out)
     for v in make(out):
@@ -108,6 +133,9 @@ def main():
         if a.praat:
             praat(clips, out / (v + ".praat"))
             tools.append(("praat_ac", score(clips, out / (v + ".praat"), out / (v + ".praat.json"))))
+        if a.crepe:
+            crepe(clips, out / (v + ".crepe"))
+            tools.append(("crepe_tiny", score(clips, out / (v + ".crepe"), out / (v + ".crepe.json"))))
         for tool, groups in tools:
             print(f"## {v}, {tool}")
             print("| group | RPA % | GPE % | VFA % |\n|---|---|---|---|")
