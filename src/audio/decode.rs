@@ -94,7 +94,7 @@ impl Decoder {
     /// Opens `path`, probes its container by content (the extension is only a hint), picks the
     /// first audio track and checks its header. File-reading thread.
     pub fn open(path: &Path, channel: ChannelSelect) -> Result<Self, DecodeError> {
-        let file = File::open(path)?;
+        let mut file = File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_dir() {
             return Err(DecodeError::Io(std::io::Error::other("it is a folder")));
@@ -102,7 +102,6 @@ impl Decoder {
         if meta.len() == 0 {
             return Err(DecodeError::Empty);
         }
-        let mut file = file;
         let mut head = Vec::with_capacity(HEADER_BYTES);
         (&mut file)
             .take(HEADER_BYTES as u64)
