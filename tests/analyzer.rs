@@ -406,6 +406,47 @@ fn breaths_claps_and_knocks_are_not_vocal() {
     assert!(voiced_fraction(&pitch(&ev), 0.0, 3.0) <= 0.02);
 }
 
+/// What a knock on a table or a spoon on a cup leaves: a click, then the object's modes ringing
+/// down, 60 dB in `t60` s (a 380 Hz mode with an inharmonic one above it).
+fn ring(rate: u32, peak: f64, t60: f64) -> Vec<f64> {
+    let n = (4.0 * t60 * f64::from(rate)) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(rate);
+            let decay = (-6.91 * t / t60).exp();
+            let modes = (2.0 * std::f64::consts::PI * 380.0 * t).sin()
+                + 0.4 * (2.0 * std::f64::consts::PI * 1_037.0 * t).sin();
+            peak * decay * modes + if i < 8 { 0.5 * peak } else { 0.0 }
+        })
+        .collect()
+}
+
+#[test]
+fn a_struck_objects_ring_is_not_a_voice_and_a_sharp_vocal_start_still_is() {
+    let parts = vec![
+        (0.5, ring(16_000, 0.5, 0.14)),
+        (1.5, ring(16_000, 0.3, 0.2)),
+        // A syllable that starts about as sharply, then holds.
+        (2.5, voice(16_000, 0.3, 0.4, 0.01, 0.05, |_| 380.0)),
+    ];
+    let x = scene(16_000, 3.5, 0.0005, &parts, 11);
+    let ev = analyze(&x, 16_000);
+    let frames = pitch(&ev);
+    let voiced: Vec<f64> = frames
+        .iter()
+        .filter(|p| p.f0_hz.is_some() && p.time.secs() < 2.4)
+        .map(|p| p.time.secs())
+        .collect();
+    assert!(voiced.is_empty(), "rings voiced at {voiced:?}");
+    assert!(fraction_within(&frames, 2.55, 2.75, 50.0, |_| 380.0) > 0.9);
+    let onsets = onsets(&ev);
+    assert!(
+        onsets.len() == 1 && (onsets[0] - 2.5).abs() < 0.05,
+        "{onsets:?}"
+    );
+    assert_eq!(vocalisations(&ev).len(), 1);
+}
+
 #[test]
 fn block_size_never_changes_the_output() {
     for &rate in &[16_000u32, 44_100] {

@@ -41,6 +41,14 @@ const HOLD_UNTIL_FRAMES: u32 = 2_000;
 /// analyser the room's noise spectrum.
 const NOISE_FRAME_STRIDE: u64 = 2;
 
+/// A struck object's ring (`Core::is_ring`): a rise of at least this much out of the three
+/// frames before...
+const RING_RISE_DB: f32 = 15.0;
+/// ... then a fall of at least this much in every frame...
+const RING_MIN_FALL_DB: f32 = 1.5;
+/// ... for this many frames from its peak.
+const RING_DECAY_FRAMES: usize = 5;
+
 /// Frames quieter than this are never voiced.
 const MIN_VOICED_LEVEL_DBFS: f32 = -80.0;
 
@@ -138,6 +146,9 @@ struct Core {
     levels_db: Vec<f32>,
     floors_db: Vec<f32>,
     vocal: VocalTracker,
+    /// Whether the voiced run the last decided frame belongs to is a struck object's ring
+    /// (`Core::is_ring`), which is then not voiced at all; `None` between runs.
+    ring_run: Option<bool>,
 }
 
 impl Core {
@@ -169,6 +180,7 @@ impl Core {
             levels_db: vec![-120.0; ring],
             floors_db: vec![-120.0; ring],
             vocal: VocalTracker::new(config),
+            ring_run: None,
         }
     }
 
@@ -285,7 +297,15 @@ impl Core {
             .fold(f32::MIN, |m, &v| m.max(v));
         let loud_enough = level_db >= local_max_db - self.config.relative_level_gate_db as f32
             && self.can_be_voiced(level_db, floor_db);
-        let f0_hz = d.f0_hz.filter(|_| loud_enough);
+        // A run is judged once, at its first frame.
+        self.ring_run = match (d.f0_hz, self.ring_run) {
+            (None, _) => None,
+            (Some(_), Some(ring)) => Some(ring),
+            (Some(_), None) => Some(self.is_ring(j)),
+        };
+        let f0_hz = d
+            .f0_hz
+            .filter(|_| loud_enough && self.ring_run != Some(true));
         let time = SampleTime(j * HOP_LEN as u64);
         events.push(Event::Pitch(PitchFrame {
             time,
@@ -304,6 +324,28 @@ impl Core {
             },
             events,
         );
+    }
+
+    /// Whether the voiced run that starts at frame `start` is the ring of something struck (a
+    /// knock, a clap, a spoon on a cup): its level leaps out of the background within two
+    /// frames and, from a peak in its first three frames, falls at least `RING_MIN_FALL_DB`
+    /// in every one of the next `RING_DECAY_FRAMES` frames. A voice takes longer to rise, or
+    /// holds its level a while, or both. Needs the levels of the frames after `start`: with a
+    /// shorter lookahead (live) nothing is a ring. Analysis thread.
+    fn is_ring(&self, start: u64) -> bool {
+        let ring = self.levels_db.len() as u64;
+        // Frames `start - 3 ..= last` must all be in the ring of levels.
+        let last = start + 2 + RING_DECAY_FRAMES as u64;
+        if start < 3 || last >= self.next_frame || start + ring < self.next_frame + 3 {
+            return false;
+        }
+        let level = |k: u64| self.levels_db[(k % ring) as usize];
+        let before_db = (start - 3..start).map(level).fold(f32::MAX, f32::min);
+        if level(start).max(level(start + 1)) - before_db < RING_RISE_DB {
+            return false;
+        }
+        let peak = (start..=start + 2).fold(start, |p, k| if level(k) > level(p) { k } else { p });
+        (peak..peak + RING_DECAY_FRAMES as u64).all(|k| level(k + 1) <= level(k) - RING_MIN_FALL_DB)
     }
 
     fn finish(&mut self, events: &mut Vec<Event>) {
