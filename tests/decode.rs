@@ -199,3 +199,55 @@ fn the_header_check_finds_the_format_chunk_behind_other_chunks() {
         }
     }
 }
+
+/// A FLAC file's start: the marker, the fixture's stream info, then one more (last) metadata
+/// block of `kind` holding `body`.
+fn flac_with_block(kind: u8, body: &[u8]) -> Vec<u8> {
+    let tone = std::fs::read(fixture("tone.flac")).unwrap();
+    // "fLaC", then the 4-byte header and 34 bytes of the stream info block.
+    let mut file = tone[..4 + 4 + 34].to_vec();
+    file[4] &= 0x7f;
+    file.push(0x80 | kind);
+    file.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    file.extend_from_slice(body);
+    file.extend_from_slice(&tone[4 + 4 + 34..]);
+    file
+}
+
+#[test]
+fn a_flac_metadata_length_past_its_block_is_corrupt_before_anything_is_allocated() {
+    // A Vorbis comment block: vendor "attune", one comment claiming 4 GiB.
+    let mut comment = 6u32.to_le_bytes().to_vec();
+    comment.extend_from_slice(b"attune");
+    comment.extend_from_slice(&1u32.to_le_bytes());
+    comment.extend_from_slice(&0xffff_fff0u32.to_le_bytes());
+    // A picture block whose description claims 4 GiB.
+    let mut picture = 3u32.to_be_bytes().to_vec();
+    picture.extend_from_slice(&9u32.to_be_bytes());
+    picture.extend_from_slice(b"image/png");
+    picture.extend_from_slice(&0xffff_fff0u32.to_be_bytes());
+    for (kind, body) in [(4, comment), (6, picture)] {
+        match Decoder::from_bytes(
+            flac_with_block(kind, &body),
+            Some("flac"),
+            ChannelSelect::Downmix,
+        ) {
+            Err(DecodeError::Corrupt(m)) => assert!(m.contains("longer than its block"), "{m}"),
+            Err(e) => panic!("block {kind}: {e}"),
+            Ok(_) => panic!("block {kind}: decoded"),
+        }
+    }
+    // The same blocks with honest lengths decode.
+    let mut comment = 6u32.to_le_bytes().to_vec();
+    comment.extend_from_slice(b"attune");
+    comment.extend_from_slice(&1u32.to_le_bytes());
+    comment.extend_from_slice(&7u32.to_le_bytes());
+    comment.extend_from_slice(b"TITLE=a");
+    let mut d = Decoder::from_bytes(
+        flac_with_block(4, &comment),
+        Some("flac"),
+        ChannelSelect::Downmix,
+    )
+    .unwrap();
+    assert!(d.next_block().unwrap().is_some());
+}

@@ -107,6 +107,7 @@ impl Decoder {
             .take(HEADER_BYTES as u64)
             .read_to_end(&mut head)?;
         check_wav_header(&head)?;
+        check_flac_metadata(&head)?;
         file.seek(SeekFrom::Start(0))?;
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -125,7 +126,9 @@ impl Decoder {
         if bytes.is_empty() {
             return Err(DecodeError::Empty);
         }
-        check_wav_header(&bytes[..bytes.len().min(HEADER_BYTES)])?;
+        let head = &bytes[..bytes.len().min(HEADER_BYTES)];
+        check_wav_header(head)?;
+        check_flac_metadata(head)?;
         let mut hint = Hint::new();
         if let Some(ext) = extension {
             hint.with_extension(ext);
@@ -426,6 +429,90 @@ fn check_wav_header(head: &[u8]) -> Result<(), DecodeError> {
         at = next;
     }
     Ok(())
+}
+
+/// FLAC metadata whose inner lengths run past their block, for every `fLaC` marker in `head`
+/// (symphonia's probe finds the marker wherever it is): symphonia allocates a Vorbis comment's
+/// or a picture's stated length (up to 4 GiB) before reading it, and where that much memory
+/// cannot be had the process aborts, taking the other files of the run with it. Only the parts
+/// of the blocks inside `head` are checked. File-reading thread.
+fn check_flac_metadata(head: &[u8]) -> Result<(), DecodeError> {
+    let mut from = 0;
+    while let Some(found) = head[from..].windows(4).position(|w| w == b"fLaC") {
+        let mut at = from + found + 4;
+        from = at;
+        // Metadata blocks: a byte of last-block flag and type, a 24-bit big-endian length.
+        while let Some(h) = head.get(at..at + 4) {
+            let (last, kind) = (h[0] & 0x80 != 0, h[0] & 0x7f);
+            let len = usize::from(h[1]) << 16 | usize::from(h[2]) << 8 | usize::from(h[3]);
+            let block = &head[at + 4..(at + 4 + len).min(head.len())];
+            if flac_block_overruns(kind, block, len) == Some(true) {
+                return Err(DecodeError::Corrupt(
+                    "a FLAC metadata field is longer than its block".into(),
+                ));
+            }
+            if last {
+                break;
+            }
+            at += 4 + len;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a length field of a FLAC Vorbis comment (type 4) or picture (type 6) block of `len`
+/// bytes, of which `block` holds the first ones, runs past the block's end; `None` when the
+/// fields run past `block` first, or for other blocks. File-reading thread.
+fn flac_block_overruns(kind: u8, block: &[u8], len: usize) -> Option<bool> {
+    let u32_at = |pos: usize, big_endian: bool| -> Option<usize> {
+        let b: [u8; 4] = block.get(pos..pos + 4)?.try_into().ok()?;
+        let n = if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        usize::try_from(n).ok()
+    };
+    // Skips a length field and the bytes it counts: the position after them, or `Err` when
+    // they run past the block.
+    let skip = |pos: usize, big_endian: bool| -> Option<Result<usize, ()>> {
+        let n = u32_at(pos, big_endian)?;
+        let after = pos + 4;
+        Some(if n > len.saturating_sub(after) {
+            Err(())
+        } else {
+            Ok(after + n)
+        })
+    };
+    match kind {
+        // Vendor string, comment count, then each comment after its length (little-endian).
+        4 => {
+            let Ok(mut pos) = skip(0, false)? else {
+                return Some(true);
+            };
+            let count = u32_at(pos, false)?;
+            pos += 4;
+            for _ in 0..count {
+                match skip(pos, false)? {
+                    Ok(next) => pos = next,
+                    Err(()) => return Some(true),
+                }
+            }
+            Some(false)
+        }
+        // Picture type, media type, description, four sizes, then the data (big-endian).
+        6 => {
+            let mut pos = 4;
+            for sized_fields_after in [0, 16, 0] {
+                match skip(pos, true)? {
+                    Ok(next) => pos = next + sized_fields_after,
+                    Err(()) => return Some(true),
+                }
+            }
+            Some(false)
+        }
+        _ => None,
+    }
 }
 
 thread_local! {
