@@ -75,6 +75,11 @@ def make(out):
     return variants
 
 
+def write_f0(path, rows):
+    """An f0 track as the scorer reads it: (time in s, f0 in Hz, 0 = unvoiced) rows."""
+    path.write_text("time_s,f0_hz\n" + "".join(f"{t:.4f},{f:.3f}\n" for t, f in rows))
+
+
 def praat(clips, est):
     import parselmouth
 
@@ -83,9 +88,7 @@ def praat(clips, est):
         p = parselmouth.Sound(str(wav)).to_pitch_ac(
             time_step=0.01, pitch_floor=60, pitch_ceiling=1100
         )
-        rows = zip(p.xs(), p.selected_array["frequency"])
-        text = "time_s,f0_hz\n" + "".join(f"{t:.4f},{f:.3f}\n" for t, f in rows)
-        (est / (wav.stem + ".f0.csv")).write_text(text)
+        write_f0(est / (wav.stem + ".f0.csv"), zip(p.xs(), p.selected_array["frequency"]))
 
 
 def crepe(clips, est):
@@ -104,8 +107,7 @@ def crepe(clips, est):
         periodicity = torchcrepe.filter.median(periodicity, 3)
         periodicity = torchcrepe.threshold.Silence(-60.0)(periodicity, audio, rate, hop)
         f0 = np.nan_to_num(torchcrepe.threshold.At(0.21)(f0, periodicity)[0].numpy(), nan=0.0)
-        text = "time_s,f0_hz\n" + "".join(f"{i * 0.01:.3f},{f:.3f}\n" for i, f in enumerate(f0))
-        (est / (wav.stem + ".f0.csv")).write_text(text)
+        write_f0(est / (wav.stem + ".f0.csv"), ((i * 0.01, f) for i, f in enumerate(f0)))
 
 
 def score(clips, est, json_path):

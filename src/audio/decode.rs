@@ -31,7 +31,7 @@ pub const MIN_RATE_HZ: u32 = 1_000;
 pub const MAX_RATE_HZ: u32 = 768_000;
 /// Undecodable packets in a row after which a file is called corrupt.
 const MAX_BAD_PACKETS_IN_A_ROW: u32 = 200;
-/// How much of a file's start is read to check a WAV header before symphonia sees it.
+/// How much of a file's start is read to check its header before symphonia sees it.
 const HEADER_BYTES: usize = 4096;
 
 /// Which channel to analyse.
@@ -106,8 +106,7 @@ impl Decoder {
         (&mut file)
             .take(HEADER_BYTES as u64)
             .read_to_end(&mut head)?;
-        check_wav_header(&head)?;
-        check_flac_metadata(&head)?;
+        check_head(&head)?;
         file.seek(SeekFrom::Start(0))?;
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -126,9 +125,7 @@ impl Decoder {
         if bytes.is_empty() {
             return Err(DecodeError::Empty);
         }
-        let head = &bytes[..bytes.len().min(HEADER_BYTES)];
-        check_wav_header(head)?;
-        check_flac_metadata(head)?;
+        check_head(&bytes[..bytes.len().min(HEADER_BYTES)])?;
         let mut hint = Hint::new();
         if let Some(ext) = extension {
             hint.with_extension(ext);
@@ -384,6 +381,13 @@ where
             }
         }
     }
+}
+
+/// What is checked in a file's first `HEADER_BYTES` before symphonia sees it: a WAV header's
+/// rate and channels, and FLAC metadata lengths. File-reading thread.
+fn check_head(head: &[u8]) -> Result<(), DecodeError> {
+    check_wav_header(head)?;
+    check_flac_metadata(head)
 }
 
 /// The sample rate and channel count of a WAV file's format chunk, checked against what is
