@@ -11,21 +11,21 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use thiserror::Error;
 
+use crate::analysis::report::SpeakerMode;
 use crate::analysis::voice_model::VoiceModel;
-use crate::analysis::{AnalyzeError, Analyzer};
 use crate::app::settings::SettingsStore;
 use crate::app::{run_window, AppOptions};
 use crate::audio::capture::ChannelRoute;
-use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
+use crate::audio::decode::ChannelSelect;
 use crate::audio::device::list_inputs;
 use crate::config::AnalysisConfig;
-use crate::dsp::resample::InputStats;
+use crate::driver::files::{load_voice, FileError};
 use crate::export::{export_session, write_private, ExportError, Format};
 use crate::live::InputChoice;
-use crate::output::{AnalysisWriter, InputDescription, Summary};
-use crate::session::analysis::{analyse_session, analyse_track, load_voice, SpeakerMode};
+use crate::offline::{analyze_file, analyze_session_file};
+use crate::output::Summary;
+use crate::session::folder::sessions_dir;
 use crate::session::model::{LoadOptions, SessionError, SessionModel};
 
 /// attune: pitch, rhythm and vocalisations for Intensive Interaction.
@@ -214,7 +214,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Some(Command::Analyze(args)) => analyze(&args),
         Some(Command::Export(args)) => export(&args),
-        Some(Command::Live(args)) if args.headless => crate::headless::run(&args),
+        Some(Command::Live(args)) if args.headless => headless(&args),
         Some(Command::Live(args)) => window(Some(&args)),
         Some(Command::Devices) => devices(),
         Some(Command::Review(args)) => review(&args),
@@ -270,12 +270,28 @@ pub fn live_route(args: &LiveArgs) -> ChannelRoute {
     })
 }
 
-/// Where the window records sessions: `$ATTUNE_DATA_DIR/sessions`, else the user's data folder.
-pub fn sessions_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("ATTUNE_DATA_DIR") {
-        return Some(PathBuf::from(d).join("sessions"));
-    }
-    directories::ProjectDirs::from("", "", "attune").map(|d| d.data_dir().join("sessions"))
+/// `attune live --headless`. Main thread.
+fn headless(args: &LiveArgs) -> anyhow::Result<ExitCode> {
+    let duration_secs = args.duration.context("--headless needs --duration SECS")?;
+    let config = AnalysisConfig {
+        f0_min_hz: args.f0_min,
+        f0_max_hz: args.f0_max,
+        ..AnalysisConfig::live()
+    };
+    config.validate().context("invalid settings")?;
+    crate::headless::run(crate::headless::HeadlessOptions {
+        duration_secs,
+        session_dir: args.session_dir.clone(),
+        participant: args.participant.clone(),
+        input: live_input(args),
+        route: live_route(args),
+        voices: live_voices(args, &config)?,
+        config,
+        loop_playback: args.loop_playback,
+        playback_speed: args.speed,
+        max_part_bytes: args.wav_part_bytes,
+        partner_voice_clip: args.partner_voice.clone(),
+    })
 }
 
 /// `attune review`: the review window on one session. Main thread.
@@ -312,7 +328,8 @@ fn window(args: Option<&LiveArgs>) -> anyhow::Result<ExitCode> {
 /// `attune recover [DIR]...`: repairs the interrupted sessions in each folder, one line per
 /// session; exit code 1 when a repair failed or a folder holds no session. Main thread.
 fn recover(args: &RecoverArgs) -> anyhow::Result<ExitCode> {
-    use crate::session::recovery::{self, find_interrupted, is_session_dir, read_marker};
+    use crate::session::folder::is_session_dir;
+    use crate::session::recovery::{self, find_interrupted, read_marker};
     let defaulted = args.dirs.is_empty();
     let dirs = if defaulted {
         vec![sessions_dir().context("no data folder: give the session folder")?]
@@ -384,7 +401,7 @@ fn holds_sessions(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|entries| {
         entries
             .flatten()
-            .any(|e| crate::session::recovery::is_session_dir(&e.path()))
+            .any(|e| crate::session::folder::is_session_dir(&e.path()))
     })
 }
 
@@ -403,17 +420,6 @@ fn devices() -> anyhow::Result<ExitCode> {
         println!("{}{default}\t{}\t{config}", d.name, d.host);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Why one input could not be analysed.
-#[derive(Debug, Error)]
-pub enum FileError {
-    #[error(transparent)]
-    Decode(#[from] DecodeError),
-    #[error(transparent)]
-    Analyze(#[from] AnalyzeError),
-    #[error("cannot write the results: {0}")]
-    Write(#[from] std::io::Error),
 }
 
 /// Audio file extensions picked up from folders.
@@ -683,192 +689,4 @@ fn walk(dir: &Path, recursive: bool, found: &mut Vec<PathBuf>) -> std::io::Resul
         }
     }
     Ok(())
-}
-
-/// Decodes, analyses and writes one input. Runs on an `analyze-N` worker thread.
-pub fn analyze_file(
-    path: &Path,
-    name: &str,
-    out_dir: &Path,
-    config: &AnalysisConfig,
-    channel: ChannelSelect,
-) -> Result<Summary, FileError> {
-    analyze_files_in_order(&[path.to_path_buf()], name, out_dir, config, channel)
-}
-
-/// Decodes, analyses and writes recordings that follow one another (the WAV parts of a live
-/// session) as one input: one Analyzer across parts of the same rate, a new one, its events
-/// continuing the clock, where the rate changes (as the live pipeline does). Runs on the
-/// calling thread (an `analyze-N` worker, or the thread repairing a session).
-pub fn analyze_files_in_order(
-    paths: &[PathBuf],
-    name: &str,
-    out_dir: &Path,
-    config: &AnalysisConfig,
-    channel: ChannelSelect,
-) -> Result<Summary, FileError> {
-    let Some(first) = paths.first() else {
-        return Err(FileError::Write(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "no recordings to analyse",
-        )));
-    };
-    let mut decoder = Decoder::open(first, channel)?;
-    let mut info = decoder.info().clone();
-    let mut writer = AnalysisWriter::create(out_dir, name, config)?;
-    let outcome = analyze_decoders(&mut decoder, &paths[1..], &mut writer, config, channel);
-    let (secs, samples, skipped) = match outcome {
-        Ok(counts) => counts,
-        Err(e) => {
-            writer.discard();
-            return Err(e);
-        }
-    };
-    // The duration actually decoded, not what the header claimed.
-    info.duration_secs = Some(secs);
-    let input = InputDescription {
-        path: paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" + "),
-        audio: info,
-        channel: match channel {
-            ChannelSelect::Downmix => "downmix".into(),
-            ChannelSelect::Channel(c) => (c + 1).to_string(),
-        },
-    };
-    Ok(writer.finish(input, config, &samples, skipped)?)
-}
-
-/// Runs the Analyzer over `decoder` and then over each of `rest`; returns the seconds decoded,
-/// what the samples looked like (non-finite ones replaced, clipped ones, peak) and the packets
-/// skipped.
-fn analyze_decoders(
-    decoder: &mut Decoder,
-    rest: &[PathBuf],
-    writer: &mut AnalysisWriter,
-    config: &AnalysisConfig,
-    channel: ChannelSelect,
-) -> Result<(f64, InputStats, u64), FileError> {
-    let mut rate_hz = decoder.info().sample_rate_hz;
-    let mut analyzer = Analyzer::new(config, rate_hz)?;
-    let mut events = Vec::with_capacity(4096);
-    // Where the current Analyzer's clock starts on the session clock, and what it was fed.
-    let mut offset_samples = 0u64;
-    let mut analyzer_frames = 0u64;
-    let (mut secs, mut samples, mut skipped) = (0.0, InputStats::default(), 0u64);
-    let mut write = |events: &mut Vec<crate::events::Event>, offset: u64| {
-        if offset > 0 {
-            for e in events.iter_mut() {
-                *e = e.shifted(offset);
-            }
-        }
-        let r = writer.write_events(events);
-        events.clear();
-        r
-    };
-    let mut next = 0;
-    loop {
-        while let Some(block) = decoder.next_block()? {
-            analyzer_frames += block.len() as u64;
-            analyzer.process(block, &mut events);
-            write(&mut events, offset_samples)?;
-        }
-        skipped += decoder.skipped_packets();
-        secs += decoder.samples_read() as f64 / f64::from(rate_hz);
-        let Some(path) = rest.get(next) else { break };
-        next += 1;
-        *decoder = Decoder::open(path, channel)?;
-        let r = decoder.info().sample_rate_hz;
-        if r != rate_hz {
-            // Another rate: the session clock goes on with a new Analyzer.
-            analyzer.finish(&mut events);
-            write(&mut events, offset_samples)?;
-            samples.merge(&analyzer.input_stats());
-            offset_samples +=
-                analyzer_frames * u64::from(crate::config::ANALYSIS_RATE_HZ) / u64::from(rate_hz);
-            analyzer = Analyzer::new(config, r)?;
-            rate_hz = r;
-            analyzer_frames = 0;
-        }
-    }
-    analyzer.finish(&mut events);
-    write(&mut events, offset_samples)?;
-    samples.merge(&analyzer.input_stats());
-    Ok((secs, samples, skipped))
-}
-
-/// Analyses one recording as a session: attributes the vocalisations, finds the turns and
-/// scores the mirroring, and writes the files of [`analyze_file`] plus `NAME.turns.csv`. With
-/// two microphones `NAME.f0.csv` / `NAME.onsets.csv` are the user's channel's; with one, the
-/// `channel` asked for. Runs on an `analyze-N` worker thread.
-pub fn analyze_session_file(
-    path: &Path,
-    name: &str,
-    out_dir: &Path,
-    config: &AnalysisConfig,
-    channel: ChannelSelect,
-    mode: &SpeakerMode,
-) -> Result<Summary, FileError> {
-    let (primary, second, with_voice) = match mode {
-        SpeakerMode::Channels { user, partner } => (
-            ChannelSelect::Channel(*user),
-            Some(ChannelSelect::Channel(*partner)),
-            false,
-        ),
-        SpeakerMode::Voices { .. } => (channel, None, true),
-    };
-    // Check the second channel exists before any work.
-    if let Some(c) = second {
-        Decoder::open(path, c)?;
-    }
-    let mut writer = AnalysisWriter::create(out_dir, name, config)?;
-    writer.defer_segments();
-    type Done = (
-        InputDescription,
-        crate::session::analysis::SessionReport,
-        Vec<crate::session::analysis::TurnRow>,
-        InputStats,
-        u64,
-    );
-    let outcome: Result<Done, FileError> = (|| {
-        let first = analyse_track(path, primary, config, with_voice, &mut |ev| {
-            writer.write_events(ev)
-        })?;
-        let mut tracks = vec![first.track];
-        let mut skipped = first.skipped_packets;
-        let mut samples = first.input;
-        if let Some(c) = second {
-            let t = analyse_track(path, c, config, false, &mut |_| Ok(()))?;
-            skipped += t.skipped_packets;
-            samples.merge(&t.input);
-            tracks.push(t.track);
-        }
-        let mut info = first.info;
-        let duration = first.samples_read as f64 / f64::from(info.sample_rate_hz);
-        info.duration_secs = Some(duration);
-        let (segments, rows, report) = analyse_session(&tracks, mode, duration);
-        for s in &segments {
-            writer.write_segment(&s.vocalisation, s.speaker.as_str())?;
-        }
-        let input = InputDescription {
-            path: path.display().to_string(),
-            audio: info,
-            channel: match primary {
-                ChannelSelect::Downmix => "downmix".into(),
-                ChannelSelect::Channel(c) => (c + 1).to_string(),
-            },
-        };
-        Ok((input, report, rows, samples, skipped))
-    })();
-    match outcome {
-        Ok((input, report, rows, samples, skipped)) => {
-            Ok(writer.finish_session(input, config, &samples, skipped, report, &rows)?)
-        }
-        Err(e) => {
-            writer.discard();
-            Err(e)
-        }
-    }
 }

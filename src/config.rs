@@ -7,8 +7,12 @@ use thiserror::Error;
 /// harmonic that matters for a 55-1500 Hz voice and makes the FFTs small.
 pub const ANALYSIS_RATE_HZ: u32 = 16_000;
 
+/// Samples between pitch frames at the analysis rate (10 ms): the one hop of every frame
+/// clock (pitch frames, voice features, tracks).
+pub const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
+
 /// Hop between pitch frames: 10 ms.
-pub const HOP_SECS: f64 = 0.010;
+pub const HOP_SECS: f64 = HOP_LEN as f64 / ANALYSIS_RATE_HZ as f64;
 
 /// Settings of the Analyzer. Every field has a unit in its name; `Default` gives the settings
 /// `attune analyze` uses.

@@ -67,6 +67,18 @@ impl Vocalisation {
     pub fn duration_secs(&self) -> f64 {
         self.end.secs() - self.start.secs()
     }
+
+    /// The same vocalisation moved by `by` samples (see [`Event::shifted`]): its start, end
+    /// and tail.
+    pub fn shifted(self, by: i64) -> Self {
+        let s = |t: SampleTime| SampleTime(t.0.saturating_add_signed(by));
+        Self {
+            start: s(self.start),
+            end: s(self.end),
+            heard_until: s(self.heard_until),
+            ..self
+        }
+    }
 }
 
 /// Everything the Analyzer reports.
@@ -96,9 +108,11 @@ impl Event {
         }
     }
 
-    /// The same event `by` samples later (a live session continued by a new Analyzer).
-    pub fn shifted(self, by: u64) -> Self {
-        let s = |t: SampleTime| SampleTime(t.0 + by);
+    /// The same event moved by `by` samples on the session clock (earlier when negative,
+    /// never before 0): every time it holds moves. The one shift of attune: a stream continued
+    /// by a new Analyzer, a track cut out of a longer one.
+    pub fn shifted(self, by: i64) -> Self {
+        let s = |t: SampleTime| SampleTime(t.0.saturating_add_signed(by));
         match self {
             Event::Pitch(p) => Event::Pitch(PitchFrame {
                 time: s(p.time),
@@ -106,11 +120,7 @@ impl Event {
             }),
             Event::Onset { time } => Event::Onset { time: s(time) },
             Event::VocalisationStart { time } => Event::VocalisationStart { time: s(time) },
-            Event::Vocalisation(v) => Event::Vocalisation(Vocalisation {
-                start: s(v.start),
-                end: s(v.end),
-                ..v
-            }),
+            Event::Vocalisation(v) => Event::Vocalisation(v.shifted(by)),
         }
     }
 }

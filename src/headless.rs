@@ -11,12 +11,35 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde::Serialize;
 
-use crate::cli::{live_input, live_route, live_voices, sessions_dir, LiveArgs};
+use crate::audio::capture::ChannelRoute;
 use crate::config::AnalysisConfig;
 use crate::live::latency::LatencySummary;
+use crate::live::voices::VoiceModels;
 use crate::live::{InputChoice, InputStatus, LiveMessage, LiveOptions, LivePipeline, RecordTo};
+use crate::session::folder::{sessions_dir, LIVE_SUMMARY_FILE, SESSION_FILE};
 use crate::session::recovery::recover_interrupted;
 use crate::session::writer::{new_session_dir, write_json};
+
+/// What a headless run is asked to do (from `attune live --headless`).
+#[derive(Clone)]
+pub struct HeadlessOptions {
+    /// How long to record (s).
+    pub duration_secs: f64,
+    /// The session folder; `None`: a new one under the sessions folder.
+    pub session_dir: Option<PathBuf>,
+    pub participant: String,
+    /// The input; `None`: the default device.
+    pub input: Option<InputChoice>,
+    pub route: ChannelRoute,
+    /// The analysis settings (the live lookahead).
+    pub config: AnalysisConfig,
+    pub loop_playback: bool,
+    pub playback_speed: f64,
+    pub max_part_bytes: u64,
+    /// The voices enrolled, and the partner's clip to keep in the folder.
+    pub voices: Option<std::sync::Arc<VoiceModels>>,
+    pub partner_voice_clip: Option<PathBuf>,
+}
 
 /// `DIR/live.summary.json`.
 #[derive(Debug, Serialize)]
@@ -41,12 +64,13 @@ struct LiveSummary {
     vocalisations_by_voice: std::collections::BTreeMap<String, u64>,
 }
 
-pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
-    let duration = args.duration.context("--headless needs --duration SECS")?;
+/// Records and analyses for the time asked, then writes `live.summary.json`. Main thread.
+pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
+    let duration = args.duration_secs;
     if !(duration.is_finite() && duration > 0.0) {
         bail!("--duration must be a positive number of seconds");
     }
-    if !(args.speed.is_finite() && (0.1..=1000.0).contains(&args.speed)) {
+    if !(args.playback_speed.is_finite() && (0.1..=1000.0).contains(&args.playback_speed)) {
         bail!("--speed must lie within 0.1-1000");
     }
     // Interrupted sessions are repaired before a new one starts.
@@ -68,7 +92,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let dir = match (&args.session_dir, &sessions) {
-        (Some(d), _) if d.join("session.json").exists() => bail!(
+        (Some(d), _) if d.join(SESSION_FILE).exists() => bail!(
             "{} already holds a recorded session; give a new folder (or no --session-dir: a new one is made under the sessions folder)",
             d.display()
         ),
@@ -76,31 +100,29 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         (None, Some(base)) => new_session_dir(base, &args.participant),
         (None, None) => bail!("no data folder to record into: give --session-dir DIR"),
     };
-    let config = AnalysisConfig {
-        f0_min_hz: args.f0_min,
-        f0_max_hz: args.f0_max,
-        ..AnalysisConfig::live()
-    };
+    let config = args.config.clone();
     config.validate().context("invalid settings")?;
-    let input = live_input(args).unwrap_or(InputChoice::Device { name: None });
-    let voices = live_voices(args, &config)?;
+    let input = args
+        .input
+        .clone()
+        .unwrap_or(InputChoice::Device { name: None });
     let options = LiveOptions {
         input: input.clone(),
-        route: live_route(args),
+        route: args.route,
         config: config.clone(),
         demo_when_no_device: false,
         loop_playback: args.loop_playback,
-        playback_speed: args.speed,
+        playback_speed: args.playback_speed,
         record: Some(RecordTo {
             dir: dir.clone(),
             participant: args.participant.clone(),
             partner: "partner".into(),
             record_playback: true,
             discard_if_empty: false,
-            max_part_bytes: args.wav_part_bytes,
-            partner_voice_clip: args.partner_voice.clone(),
+            max_part_bytes: args.max_part_bytes,
+            partner_voice_clip: args.partner_voice_clip.clone(),
         }),
-        voices,
+        voices: args.voices.clone(),
     };
     let pipeline = LivePipeline::start(options, None)?;
     let deadline = Instant::now() + Duration::from_secs_f64(duration);
@@ -149,7 +171,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         recording_error: recording_error.clone(),
         vocalisations_by_voice: by_voice,
     };
-    let path: PathBuf = dir.join("live.summary.json");
+    let path: PathBuf = dir.join(LIVE_SUMMARY_FILE);
     if let Err(e) = write_json(&path, &summary) {
         eprintln!("attune: cannot write {}: {e}", path.display());
     }

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::analysis::histogram::F0Histogram;
+use crate::analysis::report::{SessionReport, TurnRow};
 use crate::audio::decode::AudioInfo;
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_SECS};
 use crate::dsp::resample::InputStats;
 use crate::events::{Event, Vocalisation};
-use crate::session::analysis::{SessionReport, TurnRow};
 use crate::time::SampleTime;
 
 const PARTIAL: &str = ".partial";

@@ -341,10 +341,10 @@ fn bad_session_options_give_one_clear_line() {
 
 #[test]
 fn live_each_vocalisation_is_labelled_by_the_partners_enrolment_soon_after_it_ends() {
-    use attune::analysis::Analyzer;
     use attune::config::AnalysisConfig;
+    use attune::driver::files::load_voice;
+    use attune::driver::{Driver, DriverOutput};
     use attune::live::voices::{LiveVoices, VoiceModels};
-    use attune::session::analysis::load_voice;
     use attune::time::SampleTime;
     let dir = tempfile::tempdir().unwrap();
     let (wav, partner_clip, want) = mono_session(dir.path());
@@ -359,22 +359,27 @@ fn live_each_vocalisation_is_labelled_by_the_partners_enrolment_soon_after_it_en
         .samples::<i16>()
         .map(|s| f32::from(s.unwrap()) / 32768.0)
         .collect();
-    // As the analysis thread does: 5 ms blocks, events to the attribution, labels polled.
-    let mut analyzer = Analyzer::new(&config, rate).unwrap();
-    let mut voices = LiveVoices::new(models, rate, SampleTime(0)).unwrap();
-    let (mut events, mut labels) = (Vec::new(), Vec::new());
-    for block in x.chunks(rate as usize / 200) {
-        analyzer.process(block, &mut events);
-        voices.push_samples(block);
-        for e in events.drain(..) {
-            voices.push_event(&e);
+    // As the analysis thread does: 5 ms blocks through the driver, its events and voice
+    // features to the attribution, labels polled.
+    let mut driver = Driver::new(&config, true).unwrap();
+    let mut out = DriverOutput::default();
+    driver.set_rate(rate, &mut out).unwrap();
+    let mut voices = LiveVoices::new(models, SampleTime(0));
+    let mut labels = Vec::new();
+    let hand_on = |out: &mut DriverOutput, voices: &mut LiveVoices| {
+        voices.push_ceps(&out.ceps);
+        for e in &out.events {
+            voices.push_event(e);
         }
+        out.clear();
+    };
+    for block in x.chunks(rate as usize / 200) {
+        driver.process(block, &mut out);
+        hand_on(&mut out, &mut voices);
         labels.extend(voices.poll());
     }
-    analyzer.finish(&mut events);
-    for e in events.drain(..) {
-        voices.push_event(&e);
-    }
+    driver.finish(&mut out);
+    hand_on(&mut out, &mut voices);
     labels.extend(voices.drain());
     assert_eq!(labels.len(), want.len(), "{labels:?}");
     let right = labels

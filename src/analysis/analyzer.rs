@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::config::{AnalysisConfig, ConfigError, ANALYSIS_RATE_HZ};
+use crate::config::{AnalysisConfig, ConfigError, ANALYSIS_RATE_HZ, HOP_LEN};
 use crate::dsp::filter::VoiceBand;
 use crate::dsp::noise::{LevelPercentile, NoiseFloor};
 use crate::dsp::pitch::{FrameFeatures, PitchAnalyzer};
@@ -12,9 +12,6 @@ use crate::events::{Event, PitchFrame};
 use crate::time::SampleTime;
 
 use super::vocal::{FrameInfo, VocalTracker};
-
-/// Samples between pitch frames at the analysis rate (10 ms).
-pub const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
 
 /// The background level is this percentile of the frame levels over the last
 /// `BACKGROUND_FRAMES` frames (5 s).
@@ -114,11 +111,6 @@ impl Analyzer {
     /// The input seen so far: samples, non-finite and clipped ones, peak.
     pub fn input_stats(&self) -> InputStats {
         self.resampler.input_stats()
-    }
-
-    /// Pitch frames analysed so far.
-    pub fn frames_analyzed(&self) -> u64 {
-        self.core.next_frame
     }
 }
 

@@ -3,6 +3,7 @@
 mod analyzer;
 pub mod histogram;
 pub mod mirror;
+pub mod report;
 pub mod room;
 pub mod speaker;
 pub mod track;

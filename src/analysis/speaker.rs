@@ -314,7 +314,7 @@ pub fn attribute_two_channels(
 const MIN_OWN_VOICED_FRAMES: usize = 5;
 
 fn frame_time(k: usize) -> SampleTime {
-    SampleTime((k * crate::analysis::analyzer::HOP_LEN) as u64)
+    SampleTime((k * crate::config::HOP_LEN) as u64)
 }
 
 /// The voice feature vectors of a vocalisation: its voiced frames within 30 dB of its peak.

@@ -5,7 +5,7 @@
 //! or the thread that receives the events (live). About 16 bytes per 10 ms frame (64 more with
 //! voice features).
 
-use crate::analysis::analyzer::HOP_LEN;
+use crate::config::HOP_LEN;
 use crate::dsp::voice::Cepstrum;
 use crate::events::{Event, Vocalisation};
 use crate::time::SampleTime;
@@ -57,31 +57,8 @@ impl ChannelTrack {
         }
     }
 
-    /// Appends `other` (a later part of the same session, its clock starting at 0) so that it
-    /// starts `offset` after this track's start; `offset` is rounded up to a whole frame.
-    pub fn append_shifted(&mut self, other: ChannelTrack, offset: SampleTime) {
-        let k0 = (offset.0 as usize).div_ceil(HOP_LEN);
-        let by = (k0 * HOP_LEN) as u64;
-        self.frames.resize(k0, FrameRecord::default());
-        self.frames.extend(other.frames);
-        if !other.ceps.is_empty() {
-            self.ceps.resize(k0, [0.0; crate::dsp::voice::N_CEPS]);
-            self.ceps.extend(other.ceps);
-        }
-        self.onsets
-            .extend(other.onsets.iter().map(|t| SampleTime(t.0 + by)));
-        self.vocalisations
-            .extend(other.vocalisations.iter().map(|v| Vocalisation {
-                start: SampleTime(v.start.0 + by),
-                end: SampleTime(v.end.0 + by),
-                heard_until: SampleTime(v.heard_until.0 + by),
-                ..*v
-            }));
-    }
-
     /// Stores the voice features of frame `k`.
-    pub fn push_ceps(&mut self, k: u64, c: &Cepstrum) {
-        let k = k as usize;
+    pub fn push_ceps(&mut self, k: usize, c: &Cepstrum) {
         if self.ceps.len() <= k {
             self.ceps.resize(k + 1, [0.0; crate::dsp::voice::N_CEPS]);
         }

@@ -11,9 +11,9 @@ use crate::config::AnalysisConfig;
 use crate::events::{Event, Vocalisation};
 use crate::time::SampleTime;
 
-use super::analyzer::HOP_LEN;
 use super::histogram::F0Histogram;
 use super::room::{RoomDecay, TAIL_LOOKBACK_FRAMES};
+use crate::config::HOP_LEN;
 
 /// Frames of history kept for backtracking, release and the room's tail.
 const HISTORY: usize = 128;

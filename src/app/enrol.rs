@@ -12,14 +12,14 @@ use std::time::Instant;
 use crossbeam_channel::{bounded, Receiver};
 
 use crate::config::AnalysisConfig;
+use crate::driver::files::load_voice;
 use crate::live::voices::VoiceModels;
 use crate::output::create_private;
-use crate::session::analysis::load_voice;
 
 /// How long the partner speaks and vocalises for the enrolment (s).
 pub const ENROL_SECS: f64 = 10.0;
 /// The clip's name beside the settings (and in each session folder recorded with it).
-pub const VOICE_FILE: &str = crate::session::model::PARTNER_VOICE_FILE;
+pub const VOICE_FILE: &str = crate::session::folder::PARTNER_VOICE_FILE;
 
 /// Where the enrolment is, is being recorded, or is being learned. UI thread.
 #[derive(Default)]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use egui::{RichText, Ui};
 
 use super::theme::Palette;
+use crate::session::folder;
 use crate::session::log::read_log;
 use crate::session::model::SessionMeta;
 use crate::time::clock_tenths as clock;
@@ -31,19 +32,17 @@ pub fn list_sessions(root: &Path) -> Vec<SessionEntry> {
     let mut out: Vec<SessionEntry> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|d| d.join("session.json").is_file())
+        .filter(|d| d.join(folder::SESSION_FILE).is_file())
         .map(|dir| {
-            let meta = std::fs::read(dir.join("session.json"))
+            let meta = std::fs::read(dir.join(folder::SESSION_FILE))
                 .ok()
                 .and_then(|b| serde_json::from_slice::<SessionMeta>(&b).ok())
                 .unwrap_or_default();
-            let audio_secs = hound::WavReader::open(dir.join("audio.wav"))
-                .map(|r| f64::from(r.duration()) / f64::from(r.spec().sample_rate.max(1)))
-                .unwrap_or(0.0);
-            let markers = read_log(&dir.join("events.jsonl")).map_or(0, |l| l.markers.len());
+            let audio_secs = folder::recorded_secs(&dir);
+            let markers = read_log(&dir.join(folder::EVENTS_FILE)).map_or(0, |l| l.markers.len());
             SessionEntry {
-                interrupted: dir.join("RECORDING").is_file(),
-                reviewed: dir.join(crate::session::model::REVIEW_FILE).is_file(),
+                interrupted: dir.join(folder::MARKER_FILE).is_file(),
+                reviewed: dir.join(folder::REVIEW_FILE).is_file(),
                 dir,
                 meta,
                 audio_secs,

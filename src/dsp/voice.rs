@@ -9,7 +9,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::config::ANALYSIS_RATE_HZ;
+use crate::config::{ANALYSIS_RATE_HZ, HOP_LEN};
 
 /// Cepstral coefficients per frame (c1..c20; c0, the level, is left out so the features do
 /// not depend on how loud a talker is).
@@ -17,7 +17,6 @@ pub const N_CEPS: usize = 20;
 /// Analysis window (25 ms at 16 kHz).
 const WIN_LEN: usize = 400;
 const FFT_LEN: usize = 512;
-const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
 const N_MEL: usize = 40;
 const MEL_LOW_HZ: f64 = 80.0;
 const MEL_HIGH_HZ: f64 = 7_000.0;

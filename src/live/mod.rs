@@ -20,25 +20,4 @@ pub use pipeline::{
     RecordTo, LATENCY_WARM_UP_SECS,
 };
 
-use serde::Serialize;
-
-/// What the input is doing. Shown in the window and logged in `events.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum InputStatus {
-    /// Capturing (or playing a recording in real time).
-    Connected {
-        name: String,
-        rate_hz: u32,
-        channels: usize,
-        /// A recording played as if live, not a microphone.
-        playback: bool,
-    },
-    /// The device stopped delivering (unplugged, Bluetooth dropped, stream error). What was
-    /// recorded is kept; attune keeps trying to reconnect.
-    Lost { name: String, reason: String },
-    /// No usable device yet; attune keeps trying.
-    Waiting { wanted: String, reason: String },
-    /// A recording played to its end.
-    Ended { name: String },
-}
+pub use crate::audio::InputStatus;

@@ -15,11 +15,12 @@ use super::latency::{LatencyStats, LatencySummary};
 use super::voices::{LiveVoices, VoiceModels};
 use super::InputStatus;
 use crate::analysis::speaker::Speaker;
-use crate::analysis::{AnalyzeError, Analyzer};
+use crate::analysis::AnalyzeError;
 use crate::audio::capture::{CaptureStamp, ChannelRoute, SourceOutput};
 use crate::audio::device::{find_input, open_input};
 use crate::audio::player::{Player, Recording};
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ};
+use crate::driver::{Driver, DriverOutput};
 use crate::events::Event;
 use crate::session::log::LogLine;
 use crate::session::writer::{self, SessionInfo, WriterMsg, WriterOutcome};
@@ -245,7 +246,7 @@ impl LivePipeline {
                 // Without it, review still works (two voices); the recording matters more.
                 let _ = copy_private(
                     clip,
-                    &rec.dir.join(crate::session::model::PARTNER_VOICE_FILE),
+                    &rec.dir.join(crate::session::folder::PARTNER_VOICE_FILE),
                 );
             }
             let (tx, rx) = bounded(WRITER_QUEUE);
@@ -275,17 +276,14 @@ impl LivePipeline {
         }
 
         let mut analysis = AnalysisLoop {
-            config: options.config.clone(),
-            analyzer: None,
-            time_offset: 0,
-            analyzer_frames: 0,
+            driver: Driver::new(&options.config, options.voices.is_some())?,
+            out: DriverOutput::with_capacity(1024),
             source: None,
             closed_drops: 0,
             ui_tx,
             writer_tx,
             stats: Arc::clone(&stats),
             latency: LatencyStats::new(),
-            events: Vec::with_capacity(1024),
             block: vec![0.0; MAX_BLOCK],
             waker,
             writer_gap: 0,
@@ -602,13 +600,10 @@ struct ActiveSource {
 }
 
 struct AnalysisLoop {
-    config: AnalysisConfig,
-    /// The Analyzer and the input rate it was built for.
-    analyzer: Option<(Analyzer, u32)>,
-    /// Session time (samples at the analysis rate) at which the current Analyzer started.
-    time_offset: u64,
-    /// Input frames fed to the current Analyzer.
-    analyzer_frames: u64,
+    /// Resampling, the Analyzer, the voice features and the session clock across streams.
+    driver: Driver,
+    /// What the driver produced from the last block.
+    out: DriverOutput,
     source: Option<ActiveSource>,
     /// Frames dropped by sources that are gone.
     closed_drops: u64,
@@ -616,7 +611,6 @@ struct AnalysisLoop {
     writer_tx: Option<Sender<WriterMsg>>,
     stats: Arc<PipelineStats>,
     latency: LatencyStats,
-    events: Vec<Event>,
     block: Vec<f32>,
     waker: Option<Waker>,
     /// Writer messages dropped since the last gap note.
@@ -624,11 +618,11 @@ struct AnalysisLoop {
     batches_since_publish: u32,
     record_playback: bool,
     voice_models: Option<Arc<VoiceModels>>,
-    /// Voice attribution for the current Analyzer's stream.
+    /// Voice attribution for the current stream.
     voices: Option<LiveVoices>,
     /// A voice enrolment being kept: (rate, samples, samples wanted).
     enrolment: Option<(u32, Vec<f32>, usize)>,
-    /// Clipped input samples the current Analyzer had counted at the last block.
+    /// Clipped input samples the driver had counted at the last block.
     clipped_seen: u64,
     /// Input samples for which [`PipelineStats::clipping`] stays set.
     clipping_hold: u64,
@@ -672,16 +666,13 @@ impl AnalysisLoop {
         while let Ok(status) = statuses.try_recv() {
             self.send_status(status);
         }
-        self.finish_analyzer();
+        self.finish_stream();
         self.publish_stats();
     }
 
     /// Session time now: where the next input sample will be.
     fn now(&self) -> SampleTime {
-        let rate = self.analyzer.as_ref().map_or(ANALYSIS_RATE_HZ, |(_, r)| *r);
-        SampleTime(
-            self.time_offset + self.analyzer_frames * u64::from(ANALYSIS_RATE_HZ) / u64::from(rate),
-        )
+        self.driver.now()
     }
 
     fn send_status(&mut self, status: InputStatus) {
@@ -704,19 +695,19 @@ impl AnalysisLoop {
             self.closed_drops += old.output.counters.dropped_frames.load(Ordering::Relaxed);
         }
         if self
-            .analyzer
-            .as_ref()
-            .is_some_and(|(_, rate)| *rate != output.rate_hz)
+            .driver
+            .rate_hz()
+            .is_some_and(|rate| rate != output.rate_hz)
         {
-            // Another rate: the session clock goes on with a new Analyzer.
-            let end = self.now();
-            self.finish_analyzer();
-            self.time_offset = end.0;
-            self.analyzer_frames = 0;
+            // Another rate: the driver goes on with a new stream where this one ended.
+            self.finish_stream();
         }
         self.source = Some(ActiveSource {
             output,
-            base_frames: self.analyzer_frames,
+            base_frames: self
+                .driver
+                .stream_position()
+                .map_or(0, |(_, frames)| frames),
             stamps: VecDeque::with_capacity(STAMPS_KEPT),
         });
     }
@@ -739,24 +730,20 @@ impl AnalysisLoop {
             return;
         };
         let rate = src.output.rate_hz;
-        if self.analyzer.is_none() {
-            match Analyzer::new(&self.config, rate) {
-                Ok(a) => {
-                    self.analyzer = Some((a, rate));
-                    self.voices = self.voice_models.as_ref().and_then(|m| {
-                        LiveVoices::new(Arc::clone(m), rate, SampleTime(self.time_offset))
-                    });
-                }
-                Err(e) => {
-                    let status = InputStatus::Waiting {
-                        wanted: src.output.name.clone(),
-                        reason: format!("cannot analyse this input: {e}"),
-                    };
-                    self.source = None;
-                    self.send_status(status);
-                    return;
-                }
+        if self.driver.rate_hz().is_none() {
+            if let Err(e) = self.driver.set_rate(rate, &mut self.out) {
+                let status = InputStatus::Waiting {
+                    wanted: src.output.name.clone(),
+                    reason: format!("cannot analyse this input: {e}"),
+                };
+                self.source = None;
+                self.send_status(status);
+                return;
             }
+            self.voices = self
+                .voice_models
+                .as_ref()
+                .map(|m| LiveVoices::new(Arc::clone(m), self.driver.now()));
         }
         let recording = !src.output.playback || self.record_playback;
         if let Some(tx) = self.writer_tx.as_ref().filter(|_| recording) {
@@ -769,23 +756,18 @@ impl AnalysisLoop {
                 self.stats.writer_dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
-        if let Some((analyzer, _)) = &mut self.analyzer {
-            analyzer.process(&self.block[..n], &mut self.events);
-            // A few samples at full scale in one block is a clipping input, not a lone peak.
-            let clipped = analyzer.input_stats().clipped;
-            if clipped.saturating_sub(self.clipped_seen) >= CLIPPED_SAMPLES_PER_BLOCK {
-                self.clipping_hold = (CLIPPING_HOLD_SECS * f64::from(rate)) as u64;
-            } else {
-                self.clipping_hold = self.clipping_hold.saturating_sub(n as u64);
-            }
-            self.clipped_seen = clipped;
-            self.stats
-                .clipping
-                .store(self.clipping_hold > 0, Ordering::Relaxed);
+        self.driver.process(&self.block[..n], &mut self.out);
+        // A few samples at full scale in one block is a clipping input, not a lone peak.
+        let clipped = self.driver.input_stats().clipped;
+        if clipped.saturating_sub(self.clipped_seen) >= CLIPPED_SAMPLES_PER_BLOCK {
+            self.clipping_hold = (CLIPPING_HOLD_SECS * f64::from(rate)) as u64;
+        } else {
+            self.clipping_hold = self.clipping_hold.saturating_sub(n as u64);
         }
-        if let Some(v) = &mut self.voices {
-            v.push_samples(&self.block[..n]);
-        }
+        self.clipped_seen = clipped;
+        self.stats
+            .clipping
+            .store(self.clipping_hold > 0, Ordering::Relaxed);
         if let Some((rate_hz, kept, wanted)) = &mut self.enrolment {
             if *rate_hz == rate {
                 let take = (*wanted - kept.len()).min(n);
@@ -798,7 +780,6 @@ impl AnalysisLoop {
                 }
             }
         }
-        self.analyzer_frames += n as u64;
         self.deliver_events();
         let drops = src_drops(self.source.as_ref());
         self.stats
@@ -832,25 +813,25 @@ impl AnalysisLoop {
         }
     }
 
-    fn finish_analyzer(&mut self) {
-        if let Some((mut analyzer, _)) = self.analyzer.take() {
-            analyzer.finish(&mut self.events);
-            self.deliver_events();
-        }
-        self.clipped_seen = 0;
+    /// Ends the driver's stream: its last events, and the labels still waiting.
+    fn finish_stream(&mut self) {
+        self.driver.finish(&mut self.out);
+        self.deliver_events();
         if let Some(mut v) = self.voices.take() {
             let labels = v.drain();
             self.deliver_labels(labels);
         }
     }
 
-    /// Sends this batch of events on, stamped on the session clock and with their latency.
+    /// Sends the driver's last output on (events on the session clock, with their latency).
     fn deliver_events(&mut self) {
         let analysed_at = Instant::now();
         let mut visible = false;
-        let events = std::mem::take(&mut self.events);
-        for ev in &events {
-            let event = ev.shifted(self.time_offset);
+        let out = std::mem::take(&mut self.out);
+        if let Some(v) = &mut self.voices {
+            v.push_ceps(&out.ceps);
+        }
+        for &event in &out.events {
             let mut captured_at = None;
             if let Event::Pitch(p) = &event {
                 self.stats.frames_analysed.fetch_add(1, Ordering::Relaxed);
@@ -875,8 +856,8 @@ impl AnalysisLoop {
                 analysed_at,
             });
         }
-        self.events = events;
-        self.events.clear();
+        self.out = out;
+        self.out.clear();
         self.batches_since_publish += 1;
         if self.batches_since_publish >= PUBLISH_EVERY_BATCHES {
             self.batches_since_publish = 0;
@@ -889,24 +870,29 @@ impl AnalysisLoop {
 
     /// Whether session time `t` lies past the warm-up of the current source.
     fn past_warm_up(&self, t: SampleTime) -> bool {
-        let (Some(src), Some((_, rate))) = (&self.source, &self.analyzer) else {
+        let (Some(src), Some(rate), Some((stream_start, _))) = (
+            &self.source,
+            self.driver.rate_hz(),
+            self.driver.stream_position(),
+        ) else {
             return false;
         };
         let start =
-            self.time_offset + src.base_frames * u64::from(ANALYSIS_RATE_HZ) / u64::from(*rate);
+            stream_start.0 + src.base_frames * u64::from(ANALYSIS_RATE_HZ) / u64::from(rate);
         t.secs() >= SampleTime(start).secs() + LATENCY_WARM_UP_SECS
     }
 
     /// When the input sample at session time `t` was captured, from the capture stamps.
     fn captured_at(&self, t: SampleTime) -> Option<Instant> {
         let src = self.source.as_ref()?;
-        let (_, rate) = self.analyzer.as_ref()?;
-        let local = t.0.checked_sub(self.time_offset)?;
-        let frame = local * u64::from(*rate) / u64::from(ANALYSIS_RATE_HZ);
+        let rate = self.driver.rate_hz()?;
+        let (stream_start, _) = self.driver.stream_position()?;
+        let local = t.0.checked_sub(stream_start.0)?;
+        let frame = local * u64::from(rate) / u64::from(ANALYSIS_RATE_HZ);
         let frame = frame.checked_sub(src.base_frames)?;
         let idx = src.stamps.partition_point(|s| s.first_frame <= frame);
         let stamp = src.stamps.get(idx.checked_sub(1)?)?;
-        let offset = Duration::from_secs_f64((frame - stamp.first_frame) as f64 / f64::from(*rate));
+        let offset = Duration::from_secs_f64((frame - stamp.first_frame) as f64 / f64::from(rate));
         Some(stamp.captured_at + offset)
     }
 

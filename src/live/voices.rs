@@ -1,9 +1,9 @@
 //! Live voice attribution with one microphone: who made each vocalisation, told by voice from
 //! the partner's enrolment (and the person's, when there is one), a moment after it ends.
 //!
-//! Runs on the "analysis" thread, beside the Analyzer (outside its allocation-free `process`):
-//! the same MFCC features as offline ([`VoiceFeatures`] on the 16 kHz stream), kept for the
-//! last [`KEEP_SECS`] only, so memory stays flat however long the session.
+//! Runs on the "analysis" thread, beside the driver (outside the Analyzer's allocation-free
+//! `process`): it keeps the driver's voice features (the same MFCCs as offline) and pitch
+//! frames for the last [`KEEP_SECS`] only, so memory stays flat however long the session.
 //!
 //! When a vocalisation ends it waits for a "voice-model" thread, which attributes the kept
 //! minutes exactly as `attune analyze` attributes a whole session ([`attribute_one_channel`]:
@@ -22,14 +22,10 @@ use crossbeam_channel::{bounded, Receiver};
 use crate::analysis::speaker::{attribute_one_channel, Segment, Speaker};
 use crate::analysis::track::{frame_of, ChannelTrack, FrameRecord};
 use crate::analysis::voice_model::VoiceModel;
-use crate::config::ANALYSIS_RATE_HZ;
-use crate::dsp::resample::StreamResampler;
-use crate::dsp::voice::{Cepstrum, VoiceFeatures};
+use crate::config::HOP_LEN;
+use crate::dsp::voice::Cepstrum;
 use crate::events::{Event, Vocalisation};
 use crate::time::SampleTime;
-
-/// Samples per 10 ms frame on the session clock.
-const HOP_LEN: usize = (ANALYSIS_RATE_HZ / 100) as usize;
 /// The stretch of session kept for attribution (about 100 bytes per 10 ms).
 pub const KEEP_SECS: f64 = 180.0;
 const KEEP_FRAMES: usize = (KEEP_SECS * 100.0) as usize;
@@ -49,72 +45,47 @@ type Labels = Vec<Segment>;
 /// The per-stream state of live voice attribution. "analysis" thread.
 pub struct LiveVoices {
     models: Arc<VoiceModels>,
-    resampler: Option<StreamResampler>,
-    features: VoiceFeatures,
     /// Session frame index of `frames[0]`, and of `ceps[0]`.
     first_frame: usize,
     frames: VecDeque<FrameRecord>,
     ceps_first: usize,
     ceps: VecDeque<Cepstrum>,
-    /// Frame offset of this stream on the session clock (a reconnection continues the clock).
-    offset_frames: usize,
     /// The vocalisations of the kept stretch (session clock).
     vocalisations: VecDeque<Vocalisation>,
     /// Ended, not yet labelled.
     waiting: Vec<Vocalisation>,
     job: Option<Receiver<Labels>>,
-    scratch: Vec<f32>,
 }
 
 impl LiveVoices {
-    /// Attribution for a stream at `rate_hz` starting `offset` into the session.
-    pub fn new(models: Arc<VoiceModels>, rate_hz: u32, offset: SampleTime) -> Option<Self> {
-        let resampler = if rate_hz == ANALYSIS_RATE_HZ {
-            None
-        } else {
-            Some(StreamResampler::new(rate_hz).ok()?)
-        };
-        let offset_frames = (offset.0 as usize).div_ceil(HOP_LEN);
-        Some(Self {
+    /// Attribution for a stream starting `start` into the session.
+    pub fn new(models: Arc<VoiceModels>, start: SampleTime) -> Self {
+        let first_frame = start.0 as usize / HOP_LEN;
+        Self {
             models,
-            resampler,
-            features: VoiceFeatures::new(),
-            first_frame: offset_frames,
+            first_frame,
             frames: VecDeque::with_capacity(KEEP_FRAMES + 1),
-            ceps_first: offset_frames,
+            ceps_first: first_frame,
             ceps: VecDeque::with_capacity(KEEP_FRAMES + 1),
-            offset_frames,
             vocalisations: VecDeque::new(),
             waiting: Vec::new(),
             job: None,
-            scratch: Vec::with_capacity(4096),
-        })
+        }
     }
 
-    /// Takes the input samples (at the stream's rate).
-    pub fn push_samples(&mut self, block: &[f32]) {
-        let (ceps, ceps_first, offset) = (&mut self.ceps, &mut self.ceps_first, self.offset_frames);
-        let mut sink = |k: u64, c: &Cepstrum| {
-            let k = k as usize + offset;
-            if ceps.is_empty() {
-                *ceps_first = k;
+    /// Takes the driver's voice features (session frame index, features), in order.
+    pub fn push_ceps(&mut self, ceps: &[(usize, Cepstrum)]) {
+        for &(k, c) in ceps {
+            if self.ceps.is_empty() {
+                self.ceps_first = k;
             }
-            while *ceps_first + ceps.len() < k {
-                ceps.push_back([0.0; crate::dsp::voice::N_CEPS]);
+            while self.ceps_first + self.ceps.len() < k {
+                self.ceps.push_back([0.0; crate::dsp::voice::N_CEPS]);
             }
-            ceps.push_back(*c);
-            while ceps.len() > KEEP_FRAMES {
-                ceps.pop_front();
-                *ceps_first += 1;
-            }
-        };
-        match &mut self.resampler {
-            None => self.features.process(block, &mut sink),
-            Some(r) => {
-                self.scratch.clear();
-                let scratch = &mut self.scratch;
-                r.process(block, &mut |s| scratch.extend_from_slice(s));
-                self.features.process(&self.scratch, &mut sink);
+            self.ceps.push_back(c);
+            while self.ceps.len() > KEEP_FRAMES {
+                self.ceps.pop_front();
+                self.ceps_first += 1;
             }
         }
     }
@@ -216,7 +187,7 @@ impl LiveVoices {
                 .vocalisations
                 .iter()
                 .filter(|v| frame_of(v.start) >= start)
-                .map(|v| shift_back(v, by))
+                .map(|v| v.shifted(-(by as i64)))
                 .collect(),
         };
         (track, by)
@@ -242,15 +213,6 @@ impl LiveVoices {
     }
 }
 
-fn shift_back(v: &Vocalisation, by: u64) -> Vocalisation {
-    Vocalisation {
-        start: SampleTime(v.start.0.saturating_sub(by)),
-        end: SampleTime(v.end.0.saturating_sub(by)),
-        heard_until: SampleTime(v.heard_until.0.saturating_sub(by)),
-        ..*v
-    }
-}
-
 /// Attributes `track` as `attune analyze` does a session and gives each of `waiting` (session
 /// clock; `track` starts `by` samples in) the speaker of the part that overlaps it most.
 /// "voice-model" thread.
@@ -259,7 +221,7 @@ fn label(track: &ChannelTrack, by: u64, waiting: &[Vocalisation], models: &Voice
     waiting
         .iter()
         .map(|v| {
-            let local = shift_back(v, by);
+            let local = v.shifted(-(by as i64));
             let overlap = |s: &Segment| {
                 s.vocalisation.end.0.min(local.end.0) as i64
                     - s.vocalisation.start.0.max(local.start.0) as i64

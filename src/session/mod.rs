@@ -1,9 +1,9 @@
-//! Sessions: the offline analysis of a two-party recording (who vocalises, turns, mirroring),
-//! the writer thread that records a live session into its folder, the recovery of a session
-//! whose recording was interrupted, the practitioner's log (markers, push-to-talk, wrap-up) and
-//! the reviewable session model that review and export use.
+//! Sessions: the folder a session is recorded into and its layout ([`folder`]), the writer
+//! thread that records a live session ([`writer`]), the recovery of a session whose recording
+//! was interrupted ([`recovery`]), the practitioner's log of markers, push-to-talk and wrap-up
+//! ([`log`]), and the reviewable session model that review and export use ([`model`]).
 
-pub mod analysis;
+pub mod folder;
 pub mod log;
 pub mod model;
 pub mod recovery;

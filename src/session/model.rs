@@ -16,23 +16,18 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::analysis::report::{attribute, measure_session, SessionReport, SpeakerMode, TurnRow};
 use crate::analysis::speaker::{apply_push_to_talk, Calibration, HeldInterval, Segment, Speaker};
 use crate::analysis::track::ChannelTrack;
-use crate::audio::decode::{ChannelSelect, DecodeError, Decoder};
-use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_SECS};
-use crate::dsp::resample::StreamResampler;
-use crate::session::analysis::{
-    analyse_track, attribute, load_voice, measure_session, EnrolError, SessionReport, SpeakerMode,
-    TurnRow,
+use crate::audio::decode::ChannelSelect;
+use crate::config::AnalysisConfig;
+use crate::driver::files::{analyse_track, load_voice, EnrolError, FileError};
+use crate::session::folder::{
+    wav_parts, EVENTS_FILE, PARTNER_VOICE_FILE, REVIEW_FILE, SESSION_FILE,
 };
 use crate::session::log::{read_log, Marker, WrapUp};
 use crate::session::writer::write_json;
 use crate::time::SampleTime;
-
-/// Name of the corrections file in a session folder.
-pub const REVIEW_FILE: &str = "review.json";
-/// An enrolment clip of the partner's voice kept in a session folder.
-pub const PARTNER_VOICE_FILE: &str = "partner-voice.wav";
 
 /// What was opened.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,10 +73,7 @@ pub enum SessionError {
     #[error("{}: not an attune session folder (no audio.wav)", .0.display())]
     NoAudio(PathBuf),
     #[error("{}: {reason}", path.display())]
-    Audio {
-        path: PathBuf,
-        reason: crate::cli::FileError,
-    },
+    Audio { path: PathBuf, reason: FileError },
     #[error(transparent)]
     Enrol(#[from] EnrolError),
     #[error("{}: the corrections cannot be read: {reason}", path.display())]
@@ -145,28 +137,6 @@ pub struct SessionModel {
     pub corrected: bool,
 }
 
-fn audio_parts(dir: &Path) -> Vec<PathBuf> {
-    let mut parts: Vec<(u32, PathBuf)> = Vec::new();
-    let first = dir.join("audio.wav");
-    if first.is_file() {
-        parts.push((1, first));
-    }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().to_string();
-            if let Some(n) = name
-                .strip_prefix("audio.part")
-                .and_then(|r| r.strip_suffix(".wav"))
-                .and_then(|n| n.parse::<u32>().ok())
-            {
-                parts.push((n, e.path()));
-            }
-        }
-    }
-    parts.sort();
-    parts.into_iter().map(|(_, p)| p).collect()
-}
-
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SessionError + '_ {
     move |reason| SessionError::Io {
         path: path.to_path_buf(),
@@ -181,15 +151,15 @@ impl SessionModel {
             return Err(SessionError::NotFound(path.to_path_buf()));
         }
         let (source, audio_files, meta, log, review_path) = if path.is_dir() {
-            let files = audio_parts(path);
+            let files = wav_parts(path).map_err(io_err(path))?;
             if files.is_empty() {
                 return Err(SessionError::NoAudio(path.to_path_buf()));
             }
-            let meta = std::fs::read(path.join("session.json"))
+            let meta = std::fs::read(path.join(SESSION_FILE))
                 .ok()
                 .and_then(|b| serde_json::from_slice::<SessionMeta>(&b).ok())
                 .unwrap_or_default();
-            let events = path.join("events.jsonl");
+            let events = path.join(EVENTS_FILE);
             let log = if events.is_file() {
                 read_log(&events).map_err(io_err(&events))?
             } else {
@@ -258,26 +228,24 @@ impl SessionModel {
             SpeakerMode::Voices { .. } => vec![ChannelSelect::Downmix],
         };
         let with_voice = matches!(mode, SpeakerMode::Voices { .. });
+        // Every channel through the driver across the WAV parts, as `attune analyze` reads
+        // them: one session clock.
         let mut tracks = Vec::new();
         let mut duration_secs = 0.0;
         for (c, channel) in channels.iter().enumerate() {
-            let mut track = ChannelTrack::default();
-            let mut clock_secs = 0.0;
-            for file in &audio_files {
-                let part =
-                    analyse_track(file, *channel, &config, with_voice && c == 0, &mut |_| {
-                        Ok(())
-                    })
-                    .map_err(|reason| SessionError::Audio {
-                        path: file.clone(),
-                        reason,
-                    })?;
-                let secs = part.samples_read as f64 / f64::from(part.info.sample_rate_hz.max(1));
-                track.append_shifted(part.track, SampleTime::from_secs(clock_secs));
-                clock_secs = (clock_secs / HOP_SECS).ceil() * HOP_SECS + secs;
-            }
-            duration_secs = clock_secs;
-            tracks.push(track);
+            let t = analyse_track(
+                &audio_files,
+                *channel,
+                &config,
+                with_voice && c == 0,
+                &mut |_| Ok(()),
+            )
+            .map_err(|reason| SessionError::Audio {
+                path: path.to_path_buf(),
+                reason,
+            })?;
+            duration_secs = t.decoded.duration_secs();
+            tracks.push(t.track);
         }
         let a = attribute(&tracks, &mode);
         let mut segments = a.segments;
@@ -474,7 +442,7 @@ impl SessionModel {
             let b = crate::analysis::track::frame_of(s.vocalisation.end);
             for (k, f) in track.frames_in(a, b).iter().enumerate() {
                 if let Some(f0) = f.f0_hz {
-                    out.push(((a + k) as f64 * HOP_SECS, f0, s.speaker));
+                    out.push(((a + k) as f64 * crate::config::HOP_SECS, f0, s.speaker));
                 }
             }
         }
@@ -499,30 +467,9 @@ impl SessionModel {
     /// The session's audio as one mono stream at 16 kHz (the analysis clock), for the waveform
     /// and playback. About 230 MB an hour.
     pub fn read_audio_16k(&self) -> Result<Vec<f32>, SessionError> {
-        let mut out: Vec<f32> = Vec::new();
-        for file in &self.audio_files {
-            let err = |reason: DecodeError| SessionError::Audio {
-                path: file.clone(),
-                reason: crate::cli::FileError::Decode(reason),
-            };
-            let mut decoder = Decoder::open(file, ChannelSelect::Downmix).map_err(err)?;
-            let mut resampler =
-                StreamResampler::new(decoder.info().sample_rate_hz).map_err(|e| {
-                    SessionError::Audio {
-                        path: file.clone(),
-                        reason: crate::cli::FileError::Analyze(
-                            crate::analysis::AnalyzeError::Resample(e),
-                        ),
-                    }
-                })?;
-            // Each part starts on a frame boundary, as the analysis clock does.
-            let hop = (ANALYSIS_RATE_HZ as f64 * HOP_SECS) as usize;
-            out.resize(out.len().div_ceil(hop) * hop, 0.0);
-            while let Some(block) = decoder.next_block().map_err(err)? {
-                resampler.process(block, &mut |s| out.extend_from_slice(s));
-            }
-            resampler.finish(&mut |s| out.extend_from_slice(s));
-        }
-        Ok(out)
+        crate::driver::files::read_16k(&self.audio_files).map_err(|reason| SessionError::Audio {
+            path: self.audio_files.first().cloned().unwrap_or_default(),
+            reason,
+        })
     }
 }

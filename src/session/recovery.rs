@@ -32,14 +32,9 @@ use thiserror::Error;
 use crate::audio::decode::ChannelSelect;
 use crate::config::AnalysisConfig;
 use crate::output::create_private;
+use crate::session::folder::{ANALYSIS_NAME, EVENTS_FILE, MARKER_FILE, SESSION_FILE};
 use crate::session::writer::{sync_dir, write_json};
 
-/// The marker file of a session being recorded.
-pub const MARKER_FILE: &str = "RECORDING";
-/// The event log of a session.
-const EVENTS_FILE: &str = "events.jsonl";
-/// The metadata of a session.
-const SESSION_FILE: &str = "session.json";
 /// How far into a WAV file its header is looked for.
 const HEADER_SEARCH_BYTES: usize = 4096;
 
@@ -77,7 +72,7 @@ pub enum RecoveryError {
     #[error("cannot repair {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("cannot make the analysis files again: {0}")]
-    Analysis(#[from] crate::cli::FileError),
+    Analysis(#[from] crate::driver::files::FileError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RecoveryError + '_ {
@@ -214,11 +209,6 @@ pub fn recorder_is_running(marker: &RecordingMarker) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Finding interrupted sessions
-
-/// Whether `dir` holds a session (its `session.json` or its marker).
-pub fn is_session_dir(dir: &Path) -> bool {
-    dir.join(SESSION_FILE).is_file() || dir.join(MARKER_FILE).is_file()
-}
 
 /// Whether `dir` holds a `RECORDING` marker whose process is gone. A marker that cannot be read
 /// counts when the folder is a session (`session.json` beside it).
@@ -450,26 +440,9 @@ pub fn repair_wav(path: &Path) -> Result<WavRepair, RecoveryError> {
     Ok(plan)
 }
 
-/// The WAV parts of a session folder in recording order: `audio.wav`, `audio.part2.wav`...
-pub fn wav_parts(dir: &Path) -> Result<Vec<PathBuf>, RecoveryError> {
-    let mut parts: Vec<(u32, PathBuf)> = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
-        let entry = entry.map_err(io_err(dir))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let number = if name == "audio.wav" {
-            Some(1)
-        } else {
-            name.strip_prefix("audio.part")
-                .and_then(|r| r.strip_suffix(".wav"))
-                .and_then(|n| n.parse::<u32>().ok())
-        };
-        if let Some(n) = number {
-            parts.push((n, entry.path()));
-        }
-    }
-    parts.sort();
-    Ok(parts.into_iter().map(|(_, p)| p).collect())
+/// The WAV parts of a session folder in recording order.
+fn wav_parts(dir: &Path) -> Result<Vec<PathBuf>, RecoveryError> {
+    crate::session::folder::wav_parts(dir).map_err(io_err(dir))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -693,8 +666,8 @@ fn remake_analysis(
         .unwrap_or("live capture");
     if parts.is_empty() {
         // No audio was recorded: empty analysis files, as a session of no length.
-        let writer =
-            crate::output::AnalysisWriter::create(dir, "session", config).map_err(io_err(dir))?;
+        let writer = crate::output::AnalysisWriter::create(dir, ANALYSIS_NAME, config)
+            .map_err(io_err(dir))?;
         let desc = crate::output::InputDescription {
             path: input.to_string(),
             audio: crate::audio::decode::AudioInfo {
@@ -716,7 +689,7 @@ fn remake_analysis(
             .map_err(io_err(dir))?;
         return Ok(());
     }
-    crate::cli::analyze_files_in_order(parts, "session", dir, config, ChannelSelect::Downmix)?;
+    crate::offline::analyze_parts(parts, ANALYSIS_NAME, dir, config, ChannelSelect::Downmix)?;
     Ok(())
 }
 

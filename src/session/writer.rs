@@ -28,11 +28,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use serde::Serialize;
 
 use crate::audio::decode::AudioInfo;
+use crate::audio::InputStatus;
 use crate::config::AnalysisConfig;
 use crate::dsp::resample::InputStats;
 use crate::events::Event;
-use crate::live::InputStatus;
 use crate::output::{create_private, AnalysisWriter, InputDescription};
+use crate::session::folder::{part_name, ANALYSIS_NAME, EVENTS_FILE, SESSION_FILE};
 use crate::session::log::LogLine;
 use crate::session::recovery;
 use crate::time::SampleTime;
@@ -146,7 +147,7 @@ pub fn create_session_dir(dir: &Path, info: &SessionInfo) -> io::Result<()> {
     }
     #[cfg(not(unix))]
     builder.create(dir)?;
-    write_json(&dir.join("session.json"), info)?;
+    write_json(&dir.join(SESSION_FILE), info)?;
     recovery::write_marker(dir, &info.started_utc)?;
     sync_dir(dir);
     Ok(())
@@ -236,8 +237,8 @@ impl Recorder {
             wav: None,
             wav_parts: 0,
             max_part_bytes: max_part_bytes.clamp(MIN_PART_BYTES, MAX_PART_BYTES),
-            events: BufWriter::with_capacity(64 * 1024, create_private(&dir.join("events.jsonl"))?),
-            analysis: Some(AnalysisWriter::create(dir, "session", config)?),
+            events: BufWriter::with_capacity(64 * 1024, create_private(&dir.join(EVENTS_FILE))?),
+            analysis: Some(AnalysisWriter::create(dir, ANALYSIS_NAME, config)?),
             audio_samples: 0,
             audio_secs: 0.0,
             input: InputStats::default(),
@@ -285,11 +286,7 @@ impl Recorder {
     /// Opens the next part: `audio.wav`, then `audio.part2.wav`, `audio.part3.wav`...
     fn new_part(&mut self, rate_hz: u32) -> io::Result<WavPart> {
         self.wav_parts += 1;
-        let name = if self.wav_parts == 1 {
-            "audio.wav".to_string()
-        } else {
-            format!("audio.part{}.wav", self.wav_parts)
-        };
+        let name = part_name(self.wav_parts);
         let spec = hound::WavSpec {
             channels: 1,
             sample_rate: rate_hz,
@@ -382,8 +379,8 @@ impl Recorder {
         if let Some(a) = self.analysis.take() {
             a.discard();
         }
-        let _ = std::fs::remove_file(self.dir.join("events.jsonl"));
-        let _ = std::fs::remove_file(self.dir.join("session.json"));
+        let _ = std::fs::remove_file(self.dir.join(EVENTS_FILE));
+        let _ = std::fs::remove_file(self.dir.join(SESSION_FILE));
         recovery::remove_marker(&self.dir);
         let _ = std::fs::remove_dir(&self.dir);
     }

@@ -1,33 +1,25 @@
-//! Offline session analysis: who is vocalising, the turns and the mirroring of one recording.
-//! Decodes the channel(s) needed, runs an [`Analyzer`] on each, gathers the events into
-//! [`ChannelTrack`]s, attributes the vocalisations, finds the turns and scores the answers.
+//! A session's analysis from its tracks: who made each vocalisation (two microphones, voice
+//! enrolment or two voices), the turns, the mirroring of the answers, the pace, and the
+//! report `NAME.summary.json` carries. Pure functions of the tracks and segments: `attune
+//! analyze`, review (after every correction) and export all measure a session here.
 //!
-//! Runs on an `analyze-N` worker thread; voice enrolment ([`load_voice`]) runs once on the
-//! main thread before the workers start.
+//! Any thread.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use thiserror::Error;
 
 use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
 use crate::analysis::speaker::{
-    attribute_one_channel, attribute_two_channels, calibrate, track_features, Calibration, Segment,
-    Speaker, TwoChannelSettings,
+    attribute_one_channel, attribute_two_channels, calibrate, Calibration, Segment, Speaker,
+    TwoChannelSettings,
 };
 use crate::analysis::track::ChannelTrack;
 use crate::analysis::turns::{
     find_turns, measure_turns, vocal_activity, ChanceSettings, Turn, TurnMeasures, TurnSettings,
     Utterance, VocalActivity,
 };
-use crate::analysis::voice_model::{VoiceModel, VoiceModelError};
-use crate::analysis::{AnalyzeError, Analyzer};
-use crate::audio::decode::{AudioInfo, ChannelSelect, DecodeError, Decoder};
-use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ};
-use crate::dsp::resample::{InputStats, StreamResampler};
-use crate::dsp::voice::VoiceFeatures;
-use crate::events::Event;
+use crate::analysis::voice_model::VoiceModel;
 
 /// How the speakers are told apart.
 #[derive(Debug, Clone)]
@@ -38,20 +30,6 @@ pub enum SpeakerMode {
     Voices {
         partner: Option<Box<VoiceModel>>,
         user: Option<Box<VoiceModel>>,
-    },
-}
-
-/// A voice enrolment clip could not be used.
-#[derive(Debug, Error)]
-pub enum EnrolError {
-    #[error("{}: {reason}", path.display())]
-    Decode { path: PathBuf, reason: DecodeError },
-    #[error("{}: {reason}", path.display())]
-    Analyze { path: PathBuf, reason: AnalyzeError },
-    #[error("{}: {reason}", path.display())]
-    Voice {
-        path: PathBuf,
-        reason: VoiceModelError,
     },
 }
 
@@ -146,114 +124,6 @@ fn pace(segments: &[Segment], utterances: &[Utterance], duration_secs: f64) -> P
         first_speaker_vocal_secs_per_min_last_3_min: per_min(split, duration_secs),
         first_speaker_vocal_secs_per_min_before: per_min(0.0, split),
     }
-}
-
-/// What decoding and analysing one channel gave.
-pub struct AnalysedTrack {
-    pub track: ChannelTrack,
-    pub info: AudioInfo,
-    pub samples_read: u64,
-    pub skipped_packets: u64,
-    /// The channel's samples as decoded: non-finite and clipped ones, peak.
-    pub input: InputStats,
-}
-
-/// Decodes `channel` of `path`, analyses it and gathers the track (with voice features when
-/// `with_voice`); `sink` sees every batch of events (the writer of the primary channel).
-pub fn analyse_track(
-    path: &Path,
-    channel: ChannelSelect,
-    config: &AnalysisConfig,
-    with_voice: bool,
-    sink: &mut dyn FnMut(&[Event]) -> std::io::Result<()>,
-) -> Result<AnalysedTrack, crate::cli::FileError> {
-    let mut decoder = Decoder::open(path, channel)?;
-    let info = decoder.info().clone();
-    let mut track = ChannelTrack::default();
-    let mut events = Vec::with_capacity(4096);
-    let mut io_result: std::io::Result<()> = Ok(());
-    let input = if with_voice {
-        // Resample once; the Analyzer and the voice features see the same 16 kHz samples.
-        let mut resampler = StreamResampler::new(info.sample_rate_hz)
-            .map_err(|e| crate::cli::FileError::Analyze(AnalyzeError::Resample(e)))?;
-        let mut analyzer = Analyzer::new(config, ANALYSIS_RATE_HZ)?;
-        let mut voice = VoiceFeatures::new();
-        let mut ceps: Vec<(u64, crate::dsp::voice::Cepstrum)> = Vec::new();
-        while let Some(block) = decoder.next_block()? {
-            resampler.process(block, &mut |s| {
-                analyzer.process(s, &mut events);
-                voice.process(s, &mut |k, c| ceps.push((k, *c)));
-            });
-            flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        }
-        resampler.finish(&mut |s| {
-            analyzer.process(s, &mut events);
-            voice.process(s, &mut |k, c| ceps.push((k, *c)));
-        });
-        analyzer.finish(&mut events);
-        voice.finish(&mut |k, c| ceps.push((k, *c)));
-        flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        resampler.input_stats()
-    } else {
-        let mut analyzer = Analyzer::new(config, info.sample_rate_hz)?;
-        let mut ceps = Vec::new();
-        while let Some(block) = decoder.next_block()? {
-            analyzer.process(block, &mut events);
-            flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        }
-        analyzer.finish(&mut events);
-        flush(&mut track, &mut events, &mut ceps, sink, &mut io_result);
-        analyzer.input_stats()
-    };
-    io_result?;
-    Ok(AnalysedTrack {
-        track,
-        info,
-        samples_read: decoder.samples_read(),
-        skipped_packets: decoder.skipped_packets(),
-        input,
-    })
-}
-
-fn flush(
-    track: &mut ChannelTrack,
-    events: &mut Vec<Event>,
-    ceps: &mut Vec<(u64, crate::dsp::voice::Cepstrum)>,
-    sink: &mut dyn FnMut(&[Event]) -> std::io::Result<()>,
-    io_result: &mut std::io::Result<()>,
-) {
-    track.push_events(events);
-    for (k, c) in ceps.drain(..) {
-        track.push_ceps(k, &c);
-    }
-    if io_result.is_ok() {
-        *io_result = sink(events);
-    }
-    events.clear();
-}
-
-/// Trains a voice model from an enrolment clip (the mix of its channels). Main thread.
-pub fn load_voice(path: &Path, config: &AnalysisConfig) -> Result<VoiceModel, EnrolError> {
-    let t = analyse_track(path, ChannelSelect::Downmix, config, true, &mut |_| Ok(())).map_err(
-        |e| match e {
-            crate::cli::FileError::Decode(reason) => EnrolError::Decode {
-                path: path.to_path_buf(),
-                reason,
-            },
-            crate::cli::FileError::Analyze(reason) => EnrolError::Analyze {
-                path: path.to_path_buf(),
-                reason,
-            },
-            crate::cli::FileError::Write(e) => EnrolError::Decode {
-                path: path.to_path_buf(),
-                reason: DecodeError::Io(e),
-            },
-        },
-    )?;
-    VoiceModel::train(&track_features(&t.track)).map_err(|reason| EnrolError::Voice {
-        path: path.to_path_buf(),
-        reason,
-    })
 }
 
 /// How the vocalisations were attributed, as `summary.json` names it.

@@ -1,0 +1,202 @@
+//! The one analysis driver: what every way into attune runs between the samples and the
+//! events. The live "analysis" thread, `attune analyze`, review and recovery all feed their
+//! samples to a [`Driver`]; it
+//!
+//! - resamples once to [`ANALYSIS_RATE_HZ`] (and counts the input: [`InputStats`]),
+//! - runs the [`Analyzer`] on the resampled samples, and the voice features
+//!   ([`VoiceFeatures`]) on the same samples when they are asked for,
+//! - keeps the one session clock across streams: a stream at another rate (a device that came
+//!   back at another rate, a WAV part written after it) is analysed by a new Analyzer whose
+//!   events are shifted ([`Event::shifted`]) to continue the clock where the last stream ended.
+//!
+//! [`files`] decodes recordings (one file, or the WAV parts of a session) through it.
+//!
+//! Runs on the thread that feeds it (an `analyze-N` worker, the live "analysis" thread, the
+//! review loader, the thread repairing a session); it allocates only when `out` grows.
+
+pub mod files;
+
+use crate::analysis::{AnalyzeError, Analyzer};
+use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_LEN};
+use crate::dsp::resample::{InputStats, StreamResampler};
+use crate::dsp::voice::{Cepstrum, VoiceFeatures};
+use crate::events::Event;
+use crate::time::SampleTime;
+
+/// What the driver produced since the caller last cleared it, on the session clock.
+#[derive(Debug, Default)]
+pub struct DriverOutput {
+    /// The Analyzer's events, in its order.
+    pub events: Vec<Event>,
+    /// Voice features: (session frame index, features); empty unless asked for.
+    pub ceps: Vec<(usize, Cepstrum)>,
+}
+
+impl DriverOutput {
+    /// Room for `events` events before the vector grows.
+    pub fn with_capacity(events: usize) -> Self {
+        Self {
+            events: Vec::with_capacity(events),
+            ceps: Vec::new(),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.events.clear();
+        self.ceps.clear();
+    }
+}
+
+/// One stream at one input rate.
+struct Stream {
+    rate_hz: u32,
+    resampler: StreamResampler,
+    analyzer: Analyzer,
+    voice: Option<VoiceFeatures>,
+    /// Where this stream starts on the session clock.
+    start: SampleTime,
+    /// Input frames (at `rate_hz`) fed so far.
+    frames_in: u64,
+}
+
+/// Samples of any rate in, events on the session clock out.
+pub struct Driver {
+    config: AnalysisConfig,
+    with_voice: bool,
+    stream: Option<Stream>,
+    /// Where the next stream starts (the end of the last one).
+    next_start: SampleTime,
+    /// The input of the streams that have ended.
+    ended_input: InputStats,
+}
+
+impl Driver {
+    /// A driver with no stream yet; `with_voice` also computes the voice features. Any thread.
+    pub fn new(config: &AnalysisConfig, with_voice: bool) -> Result<Self, AnalyzeError> {
+        config.validate()?;
+        Ok(Self {
+            config: config.clone(),
+            with_voice,
+            stream: None,
+            next_start: SampleTime(0),
+            ended_input: InputStats::default(),
+        })
+    }
+
+    /// The input that follows is at `rate_hz`. A rate other than the current stream's ends
+    /// that stream (its last events go to `out`) and starts a new one where it ended; the same
+    /// rate goes on as one stream. Feeding thread.
+    pub fn set_rate(&mut self, rate_hz: u32, out: &mut DriverOutput) -> Result<(), AnalyzeError> {
+        if self.stream.as_ref().is_some_and(|s| s.rate_hz == rate_hz) {
+            return Ok(());
+        }
+        self.finish(out);
+        let resampler = StreamResampler::new(rate_hz)?;
+        let analyzer = Analyzer::new(&self.config, ANALYSIS_RATE_HZ)?;
+        self.stream = Some(Stream {
+            rate_hz,
+            resampler,
+            analyzer,
+            voice: self.with_voice.then(VoiceFeatures::new),
+            start: self.next_start,
+            frames_in: 0,
+        });
+        Ok(())
+    }
+
+    /// Analyses the next block of mono samples at the current stream's rate (nothing before
+    /// the first [`Driver::set_rate`]). Feeding thread.
+    pub fn process(&mut self, block: &[f32], out: &mut DriverOutput) {
+        let Some(s) = &mut self.stream else {
+            return;
+        };
+        s.frames_in += block.len() as u64;
+        let (first_event, first_ceps) = (out.events.len(), out.ceps.len());
+        let (analyzer, voice) = (&mut s.analyzer, &mut s.voice);
+        s.resampler.process(block, &mut |x| {
+            analyzer.process(x, &mut out.events);
+            if let Some(v) = voice.as_mut() {
+                v.process(x, &mut |k, c| out.ceps.push((k as usize, *c)));
+            }
+        });
+        Self::to_session_clock(s.start, out, first_event, first_ceps);
+    }
+
+    /// Ends the current stream: analyses what is buffered and decides its remaining frames.
+    /// The next stream (after [`Driver::set_rate`]) starts where it ended. Feeding thread.
+    pub fn finish(&mut self, out: &mut DriverOutput) {
+        let Some(mut s) = self.stream.take() else {
+            return;
+        };
+        let (first_event, first_ceps) = (out.events.len(), out.ceps.len());
+        let (analyzer, voice) = (&mut s.analyzer, &mut s.voice);
+        s.resampler.finish(&mut |x| {
+            analyzer.process(x, &mut out.events);
+            if let Some(v) = voice.as_mut() {
+                v.process(x, &mut |k, c| out.ceps.push((k as usize, *c)));
+            }
+        });
+        analyzer.finish(&mut out.events);
+        if let Some(v) = voice.as_mut() {
+            v.finish(&mut |k, c| out.ceps.push((k as usize, *c)));
+        }
+        Self::to_session_clock(s.start, out, first_event, first_ceps);
+        self.next_start = stream_end(&s);
+        self.ended_input.merge(&s.resampler.input_stats());
+    }
+
+    /// Moves what a stream produced from its own clock onto the session clock.
+    fn to_session_clock(
+        start: SampleTime,
+        out: &mut DriverOutput,
+        first_event: usize,
+        first_ceps: usize,
+    ) {
+        if start.0 == 0 {
+            return;
+        }
+        for e in &mut out.events[first_event..] {
+            *e = e.shifted(start.0 as i64);
+        }
+        // Frame k of the stream lies in the session frame of its centre.
+        let by_frames = start.0 as usize / HOP_LEN;
+        for (k, _) in &mut out.ceps[first_ceps..] {
+            *k += by_frames;
+        }
+    }
+
+    /// Session time now: where the next input sample will be.
+    pub fn now(&self) -> SampleTime {
+        self.stream.as_ref().map_or(self.next_start, stream_end)
+    }
+
+    /// The current stream's rate, `None` between streams.
+    pub fn rate_hz(&self) -> Option<u32> {
+        self.stream.as_ref().map(|s| s.rate_hz)
+    }
+
+    /// Where the current stream started on the session clock, and how many input frames it
+    /// has been fed (live latency: which input frame a session time is).
+    pub fn stream_position(&self) -> Option<(SampleTime, u64)> {
+        self.stream.as_ref().map(|s| (s.start, s.frames_in))
+    }
+
+    /// Every input sample so far: how many, non-finite and clipped ones, peak.
+    pub fn input_stats(&self) -> InputStats {
+        let mut all = self.ended_input;
+        if let Some(s) = &self.stream {
+            all.merge(&s.resampler.input_stats());
+        }
+        all
+    }
+
+    /// How long after a sound its pitch frame is emitted (s; see [`Analyzer::delay_secs`]).
+    pub fn delay_secs(&self) -> Option<f64> {
+        self.stream.as_ref().map(|s| s.analyzer.delay_secs())
+    }
+}
+
+/// Where a stream ends on the session clock: its start plus its input's duration.
+fn stream_end(s: &Stream) -> SampleTime {
+    SampleTime(s.start.0 + s.frames_in * u64::from(ANALYSIS_RATE_HZ) / u64::from(s.rate_hz))
+}
