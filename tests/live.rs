@@ -213,29 +213,36 @@ fn demo_segments_truth() -> Vec<(f64, f64, String)> {
     .collect()
 }
 
-#[test]
-fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends() {
-    let tmp = tempfile::tempdir().unwrap();
-    // The partner's enrolment: their first three answers in the demo, cut out (about 3 s).
-    let mut r = hound::WavReader::open(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/assets/demo_session.wav"
-    ))
-    .unwrap();
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo_session.wav");
+
+/// The partner's enrolment: their first three answers in the demo, cut out (about 3 s).
+fn demo_partner_enrolment(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut r = hound::WavReader::open(DEMO).unwrap();
     let rate = r.spec().sample_rate;
     let x: Vec<f32> = r
         .samples::<i16>()
         .map(|s| f32::from(s.unwrap()) / 32768.0)
         .collect();
-    let truth = demo_segments_truth();
     let mut enrol = Vec::new();
-    for (a, b, _) in truth.iter().filter(|t| t.2 == "partner").take(3) {
+    for (a, b, _) in demo_segments_truth()
+        .iter()
+        .filter(|t| t.2 == "partner")
+        .take(3)
+    {
         let (i, j) = ((a * rate as f64) as usize, (b * rate as f64) as usize);
         enrol.extend_from_slice(&x[i..j]);
         enrol.extend(std::iter::repeat_n(0.0, rate as usize / 4));
     }
-    let enrol_path = tmp.path().join("partner-voice.wav");
-    common::write_wav(&enrol_path, rate, &[enrol]);
+    let path = dir.join("partner-voice.wav");
+    common::write_wav(&path, rate, &[enrol]);
+    path
+}
+
+#[test]
+fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let enrol_path = demo_partner_enrolment(tmp.path());
+    let truth = demo_segments_truth();
 
     let dir = tmp.path().join("session");
     let out = attune()
@@ -282,5 +289,121 @@ fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends
     assert!(
         right as f64 >= 0.8 * judged as f64,
         "{right} of {judged} labelled right:\n{text}"
+    );
+}
+
+/// `(start_s, end_s, speaker)` of a segments CSV.
+fn segment_rows(path: &std::path::Path) -> Vec<(f64, f64, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The turns (LENA windows) between the rows' speakers, as `attune analyze` counts them.
+fn turns(rows: &[(f64, f64, String)]) -> usize {
+    use attune::analysis::speaker::Speaker;
+    use attune::analysis::turns::{find_turns, TurnSettings, Utterance};
+    let utterances: Vec<Utterance> = rows
+        .iter()
+        .map(|(a, b, who)| Utterance {
+            speaker: Speaker::parse(who).unwrap(),
+            start_secs: *a,
+            end_secs: *b,
+        })
+        .collect();
+    find_turns(&utterances, &TurnSettings::LENA).len()
+}
+
+#[test]
+fn the_live_path_and_attune_analyze_find_the_same_vocalisations_speakers_and_turns() {
+    // One recording two ways: played through the live pipeline (player → ring → analysis
+    // thread → writer, ten times real time) and analysed as a file with the live lookahead.
+    let tmp = tempfile::tempdir().unwrap();
+    let enrol = demo_partner_enrolment(tmp.path());
+    let live = tmp.path().join("live");
+    let out = attune()
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--speed",
+            "10",
+            "--duration",
+            "6",
+        ])
+        .arg("--partner-voice")
+        .arg(&enrol)
+        .arg("--session-dir")
+        .arg(&live)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline = tmp.path().join("offline");
+    let out = attune()
+        .args(["analyze", "-q", "--lookahead", "0.01", "--partner-voice"])
+        .arg(&enrol)
+        .arg("--out")
+        .arg(&offline)
+        .arg(DEMO)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The same pitch track and onsets, to the byte: one driver, one Analyzer, one clock.
+    for kind in ["f0", "onsets"] {
+        let a = std::fs::read_to_string(live.join(format!("session.{kind}.csv"))).unwrap();
+        let b = std::fs::read_to_string(offline.join(format!("demo_session.{kind}.csv"))).unwrap();
+        assert!(a.lines().count() > 10, "{kind}: {a}");
+        assert!(a == b, "live and offline {kind} differ");
+    }
+    // The same vocalisations. Live labels each as it ends, from the past only; offline may
+    // cut one where the voice changes inside it, so its parts cover the live vocalisation.
+    let live_rows = segment_rows(&live.join("session.segments.csv"));
+    let offline_rows = segment_rows(&offline.join("demo_session.segments.csv"));
+    assert!(live_rows.len() >= 12, "{live_rows:?}");
+    let mut agree = 0;
+    for (a, b, who) in &live_rows {
+        let parts: Vec<_> = offline_rows
+            .iter()
+            .filter(|r| r.0 >= a - 1e-6 && r.1 <= b + 1e-6)
+            .collect();
+        let covered: f64 = parts.iter().map(|r| r.1 - r.0).sum();
+        assert!(
+            (covered - (b - a)).abs() < 0.011,
+            "{a}-{b} s: offline {parts:?}"
+        );
+        let longest = parts
+            .iter()
+            .max_by(|x, y| (x.1 - x.0).total_cmp(&(y.1 - y.0)));
+        agree += usize::from(longest.is_some_and(|r| &r.2 == who));
+    }
+    // Speakers: within what labelling from the past only costs (see docs/accuracy.md).
+    assert!(
+        agree * 10 >= live_rows.len() * 8,
+        "{agree} of {} speakers agree:\nlive {live_rows:?}\noffline {offline_rows:?}",
+        live_rows.len()
+    );
+    let (t_live, t_offline) = (turns(&live_rows), turns(&offline_rows));
+    assert!(t_offline >= 6, "{t_offline} turns");
+    assert!(
+        t_live.abs_diff(t_offline) <= 2,
+        "turns: live {t_live}, offline {t_offline}"
     );
 }

@@ -2,6 +2,8 @@
 //! removing and moving a vocalisation, and adding a marker are saved at once beside the
 //! recording, every measure follows, and the corrections are there when it is opened again.
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -263,4 +265,75 @@ fn round_trip_record_review_correct_export_and_reopen() {
     );
     assert_eq!(again.segments[0].speaker.as_str(), want);
     assert_eq!(again.markers.len(), 1);
+}
+
+#[test]
+fn a_session_recorded_in_several_parts_is_reviewed_on_the_clock_it_was_recorded_on() {
+    // 2 s WAV parts: the demo played at four times real time fills six of them.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    let out = common::attune()
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--speed",
+            "4",
+            "--duration",
+            "3",
+        ])
+        .args(["--wav-part-bytes", "64044", "--session-dir"])
+        .arg(&dir)
+        .env("ATTUNE_DATA_DIR", tmp.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("audio.part4.wav").is_file(), "too few parts");
+
+    // Review with the settings it was recorded with reads the parts as one recording: every
+    // pitch frame is the one the recording wrote, across the joins too.
+    let options = LoadOptions {
+        mode: None,
+        config: attune::config::AnalysisConfig::live(),
+    };
+    let model = SessionModel::load(&dir, &options).unwrap();
+    let text = std::fs::read_to_string(dir.join("session.f0.csv")).unwrap();
+    let written: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let frames = &model.tracks[0].frames;
+    assert!(written.len() > 900, "{} frames written", written.len());
+    assert!(
+        frames.len().abs_diff(written.len()) <= 1,
+        "{} vs {}",
+        frames.len(),
+        written.len()
+    );
+    let differ: Vec<usize> = written
+        .iter()
+        .zip(frames)
+        .enumerate()
+        .filter(|(_, (w, f))| (f64::from(f.f0_hz.unwrap_or(0.0)) - **w).abs() > 0.006)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "frames {differ:?} differ from the recording's"
+    );
+    let wav_secs: f64 = (1..=8)
+        .map(attune::session::folder::part_name)
+        .filter_map(|name| hound::WavReader::open(dir.join(name)).ok())
+        .map(|r| f64::from(r.duration()) / f64::from(r.spec().sample_rate))
+        .sum();
+    assert!(
+        (model.duration_secs - wav_secs).abs() < 1e-6,
+        "{} s",
+        model.duration_secs
+    );
 }

@@ -200,3 +200,89 @@ impl Driver {
 fn stream_end(s: &Stream) -> SampleTime {
     SampleTime(s.start.0 + s.frames_in * u64::from(ANALYSIS_RATE_HZ) / u64::from(s.rate_hz))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Vocalisation;
+
+    /// A harmonic voice at `f0_hz` from `on_s` to `off_s` in `secs` of quiet noise.
+    fn voice(rate_hz: u32, secs: f64, on_s: f64, off_s: f64, f0_hz: f64) -> Vec<f32> {
+        let mut seed = 0x2545_f491_u64;
+        (0..(secs * f64::from(rate_hz)) as usize)
+            .map(|i| {
+                let t = i as f64 / f64::from(rate_hz);
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let noise = (seed % 2001) as f64 / 1000.0 - 1.0;
+                let on = (on_s..off_s).contains(&t);
+                let v: f64 = (1..6)
+                    .map(|h| (std::f64::consts::TAU * f0_hz * h as f64 * t).sin() / h as f64)
+                    .sum();
+                (0.001 * noise + if on { 0.2 * v } else { 0.0 }) as f32
+            })
+            .collect()
+    }
+
+    fn run(streams: &[(u32, &[f32])]) -> Vec<Event> {
+        let mut d = Driver::new(&AnalysisConfig::default(), false).unwrap();
+        let mut out = DriverOutput::default();
+        for (rate_hz, x) in streams {
+            d.set_rate(*rate_hz, &mut out).unwrap();
+            for block in x.chunks(777) {
+                d.process(block, &mut out);
+            }
+        }
+        d.finish(&mut out);
+        out.events
+    }
+
+    #[test]
+    fn a_new_rate_continues_the_clock_and_moves_every_time_of_its_events() {
+        let first = voice(16_000, 2.0, 0.5, 1.2, 220.0);
+        let second = voice(48_000, 2.5, 0.7, 1.9, 180.0);
+        let both = run(&[(16_000, &first), (48_000, &second)]);
+        let alone = run(&[(48_000, &second)]);
+        // The second stream starts where the first ended: 2 s on the session clock.
+        let by = 32_000;
+        let later: Vec<Event> = both.iter().copied().filter(|e| e.time().0 >= by).collect();
+        let moved: Vec<Event> = alone.iter().map(|e| e.shifted(by as i64)).collect();
+        assert_eq!(later, moved);
+        let v: Vec<&Vocalisation> = later
+            .iter()
+            .filter_map(|e| match e {
+                Event::Vocalisation(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!((v[0].start.secs() - 2.7).abs() < 0.05, "{:?}", v[0]);
+        assert!(v[0].heard_until >= v[0].end, "{:?}", v[0]);
+    }
+
+    #[test]
+    fn a_shifted_vocalisation_keeps_its_room_tail() {
+        let v = Vocalisation {
+            start: SampleTime(16_000),
+            end: SampleTime(32_000),
+            heard_until: SampleTime(35_200),
+            peak_level_dbfs: -10.0,
+            mean_level_dbfs: -20.0,
+            f0_median_hz: 200.0,
+            f0_low_hz: 180.0,
+            f0_high_hz: 220.0,
+            voiced_frames: 100,
+            syllables: 1,
+            syllable_rate_hz: 0.0,
+            mean_ioi_secs: 0.0,
+            regularity: None,
+        };
+        let Event::Vocalisation(later) = Event::Vocalisation(v).shifted(48_000) else {
+            panic!("not a vocalisation");
+        };
+        assert_eq!(later.start, SampleTime(64_000));
+        assert!((later.tail_secs() - 0.2).abs() < 1e-9, "{later:?}");
+        assert_eq!(later.shifted(-48_000), v);
+    }
+}
