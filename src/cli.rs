@@ -22,7 +22,7 @@ use crate::audio::device::list_inputs;
 use crate::config::AnalysisConfig;
 use crate::driver::files::{load_voice, FileError};
 use crate::export::{export_session, write_private, ExportError, Format};
-use crate::live::InputChoice;
+use crate::live::{InputChoice, LiveOptions};
 use crate::offline::{analyze_file, analyze_session_file};
 use crate::output::Summary;
 use crate::session::folder::sessions_dir;
@@ -283,12 +283,16 @@ fn headless(args: &LiveArgs) -> anyhow::Result<ExitCode> {
         duration_secs,
         session_dir: args.session_dir.clone(),
         participant: args.participant.clone(),
-        input: live_input(args),
-        route: live_route(args),
-        voices: live_voices(args, &config)?,
-        config,
-        loop_playback: args.loop_playback,
-        playback_speed: args.speed,
+        live: LiveOptions {
+            input: live_input(args).unwrap_or(InputChoice::Device { name: None }),
+            route: live_route(args),
+            voices: live_voices(args, &config)?,
+            config,
+            demo_when_no_device: false,
+            loop_playback: args.loop_playback,
+            playback_speed: args.speed,
+            record: None,
+        },
         max_part_bytes: args.wav_part_bytes,
         partner_voice_clip: args.partner_voice.clone(),
     })

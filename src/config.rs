@@ -25,6 +25,7 @@ pub struct AnalysisConfig {
     pub f0_max_hz: f64,
     /// How far the pitch tracker and the level gate look ahead before deciding a frame (s).
     /// Larger is more robust offline; the live window uses a shorter one.
+    #[serde(rename = "lookahead_s", alias = "lookahead_secs")]
     pub lookahead_secs: f64,
     /// A voiced frame quieter than the loudest frame within ± `lookahead_secs` by more than this
     /// (dB) is treated as unvoiced: the soft tail of a sound or its room echo.
@@ -32,8 +33,13 @@ pub struct AnalysisConfig {
     /// A frame must be this far above the tracked noise floor (dB) to be voiced.
     pub min_snr_db: f64,
     /// Silences shorter than this (s) inside a vocalisation do not split it.
+    #[serde(
+        rename = "max_gap_in_vocalisation_s",
+        alias = "max_gap_in_vocalisation_secs"
+    )]
     pub max_gap_in_vocalisation_secs: f64,
     /// Vocalisations shorter than this (s) are discarded.
+    #[serde(rename = "min_vocalisation_s", alias = "min_vocalisation_secs")]
     pub min_vocalisation_secs: f64,
 }
 
@@ -89,7 +95,7 @@ impl AnalysisConfig {
                 max_hz: hi,
             });
         }
-        check("lookahead_secs", self.lookahead_secs, 0.0, 1.0, "0-1 s")?;
+        check("lookahead_s", self.lookahead_secs, 0.0, 1.0, "0-1 s")?;
         check(
             "relative_level_gate_db",
             self.relative_level_gate_db,
@@ -99,14 +105,14 @@ impl AnalysisConfig {
         )?;
         check("min_snr_db", self.min_snr_db, 0.0, 40.0, "0-40 dB")?;
         check(
-            "max_gap_in_vocalisation_secs",
+            "max_gap_in_vocalisation_s",
             self.max_gap_in_vocalisation_secs,
             0.0,
             5.0,
             "0-5 s",
         )?;
         check(
-            "min_vocalisation_secs",
+            "min_vocalisation_s",
             self.min_vocalisation_secs,
             0.0,
             5.0,
@@ -137,6 +143,20 @@ mod tests {
     #[test]
     fn default_is_valid() {
         assert_eq!(AnalysisConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn seconds_are_written_as_s_and_sessions_recorded_with_secs_still_read() {
+        let json = serde_json::to_value(AnalysisConfig::live()).expect("serialise");
+        assert_eq!(json["lookahead_s"], 0.01);
+        assert!(json.get("lookahead_secs").is_none(), "{json}");
+        let old: AnalysisConfig = serde_json::from_str(
+            r#"{"f0_min_hz": 80.0, "lookahead_secs": 0.01, "min_vocalisation_secs": 0.1}"#,
+        )
+        .expect("an older session.json");
+        assert_eq!(old.lookahead_secs, 0.01);
+        assert_eq!(old.min_vocalisation_secs, 0.1);
+        assert_eq!(old.f0_min_hz, 80.0);
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub struct Vocalisation {
     /// Syllables per second of vocalisation; 0 for a single syllable.
     pub syllable_rate_hz: f32,
     /// Mean inter-onset interval (s); 0 with fewer than two onsets.
+    #[serde(rename = "mean_ioi_s", alias = "mean_ioi_secs")]
     pub mean_ioi_secs: f32,
     /// Rhythmic regularity in 0-1: 1 − the coefficient of variation of the inter-onset
     /// intervals (clamped); `None` with fewer than three onsets.

@@ -11,33 +11,26 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde::Serialize;
 
-use crate::audio::capture::ChannelRoute;
 use crate::config::AnalysisConfig;
 use crate::live::latency::LatencySummary;
-use crate::live::voices::VoiceModels;
 use crate::live::{InputChoice, InputStatus, LiveMessage, LiveOptions, LivePipeline, RecordTo};
 use crate::session::folder::{sessions_dir, LIVE_SUMMARY_FILE, SESSION_FILE};
 use crate::session::recovery::recover_interrupted;
 use crate::session::writer::{new_session_dir, write_json};
 
 /// What a headless run is asked to do (from `attune live --headless`).
-#[derive(Clone)]
 pub struct HeadlessOptions {
     /// How long to record (s).
     pub duration_secs: f64,
     /// The session folder; `None`: a new one under the sessions folder.
     pub session_dir: Option<PathBuf>,
+    /// The participant's pseudonym.
     pub participant: String,
-    /// The input; `None`: the default device.
-    pub input: Option<InputChoice>,
-    pub route: ChannelRoute,
-    /// The analysis settings (the live lookahead).
-    pub config: AnalysisConfig,
-    pub loop_playback: bool,
-    pub playback_speed: f64,
+    /// The pipeline (input, analysis settings, voices); where it records is set here.
+    pub live: LiveOptions,
+    /// A WAV part is closed before it passes this many bytes.
     pub max_part_bytes: u64,
-    /// The voices enrolled, and the partner's clip to keep in the folder.
-    pub voices: Option<std::sync::Arc<VoiceModels>>,
+    /// The partner's enrolment clip, kept in the folder.
     pub partner_voice_clip: Option<PathBuf>,
 }
 
@@ -47,7 +40,9 @@ struct LiveSummary {
     tool: &'static str,
     version: &'static str,
     input: String,
+    #[serde(rename = "requested_s")]
     requested_secs: f64,
+    #[serde(rename = "recorded_audio_s")]
     recorded_audio_secs: f64,
     /// From the capture time stamp of a sound to the pitch frame that holds it.
     latency_sound_to_pitch_ms: LatencySummary,
@@ -70,7 +65,8 @@ pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
     if !(duration.is_finite() && duration > 0.0) {
         bail!("--duration must be a positive number of seconds");
     }
-    if !(args.playback_speed.is_finite() && (0.1..=1000.0).contains(&args.playback_speed)) {
+    let speed = args.live.playback_speed;
+    if !(speed.is_finite() && (0.1..=1000.0).contains(&speed)) {
         bail!("--speed must lie within 0.1-1000");
     }
     // Interrupted sessions are repaired before a new one starts.
@@ -100,19 +96,11 @@ pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
         (None, Some(base)) => new_session_dir(base, &args.participant),
         (None, None) => bail!("no data folder to record into: give --session-dir DIR"),
     };
-    let config = args.config.clone();
+    let config = args.live.config.clone();
     config.validate().context("invalid settings")?;
-    let input = args
-        .input
-        .clone()
-        .unwrap_or(InputChoice::Device { name: None });
+    let input = args.live.input.clone();
     let options = LiveOptions {
-        input: input.clone(),
-        route: args.route,
-        config: config.clone(),
         demo_when_no_device: false,
-        loop_playback: args.loop_playback,
-        playback_speed: args.playback_speed,
         record: Some(RecordTo {
             dir: dir.clone(),
             participant: args.participant.clone(),
@@ -122,7 +110,7 @@ pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
             max_part_bytes: args.max_part_bytes,
             partner_voice_clip: args.partner_voice_clip.clone(),
         }),
-        voices: args.voices.clone(),
+        ..args.live
     };
     let pipeline = LivePipeline::start(options, None)?;
     let deadline = Instant::now() + Duration::from_secs_f64(duration);

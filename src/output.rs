@@ -112,6 +112,7 @@ impl CsvFile {
 /// Per-file statistics for `NAME.summary.json`.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct FileStatistics {
+    #[serde(rename = "duration_s")]
     pub duration_secs: f64,
     pub frames: u64,
     pub voiced_frames: u64,
@@ -122,8 +123,10 @@ pub struct FileStatistics {
     pub f0_range_semitones: Option<f32>,
     pub onsets: u64,
     pub vocalisations: u64,
+    #[serde(rename = "vocal_time_s")]
     pub vocal_time_secs: f64,
     pub vocal_time_fraction: f64,
+    #[serde(rename = "mean_vocalisation_s")]
     pub mean_vocalisation_secs: Option<f64>,
     pub vocalisations_per_minute: f64,
     pub mean_syllables_per_vocalisation: Option<f64>,
@@ -228,6 +231,7 @@ pub struct Settings {
     #[serde(flatten)]
     pub analysis: AnalysisConfig,
     pub analysis_rate_hz: u32,
+    #[serde(rename = "hop_s")]
     pub hop_secs: f64,
 }
 

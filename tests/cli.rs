@@ -63,7 +63,7 @@ fn writes_the_documented_files_for_each_input() {
         let s = summary(&out, name);
         assert_eq!(s["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(s["settings"]["f0_min_hz"], 55.0);
-        let dur = s["statistics"]["duration_secs"].as_f64().unwrap();
+        let dur = s["statistics"]["duration_s"].as_f64().unwrap();
         assert!((dur - secs).abs() < secs * 0.01);
         let median = s["statistics"]["f0_median_hz"].as_f64().unwrap();
         assert!(common::cents(median, f0).abs() < 20.0, "{name}: {median}");
@@ -215,7 +215,7 @@ fn a_truncated_recording_keeps_what_it_holds() {
         .status()
         .unwrap();
     assert!(status.success());
-    let dur = summary(&out, "truncated")["statistics"]["duration_secs"]
+    let dur = summary(&out, "truncated")["statistics"]["duration_s"]
         .as_f64()
         .unwrap();
     assert!((dur - 0.1).abs() < 0.005, "{dur}");

@@ -122,21 +122,7 @@ fn two_microphones_attribute_each_voice_and_ignore_the_bleed() {
     let wav = dir.path().join("pair.wav");
     write_wav(&wav, RATE, &[to_f32(mic_u), to_f32(mic_p)]);
     let out = dir.path().join("out");
-    let status = attune()
-        .args([
-            "analyze",
-            "-q",
-            "--user-channel",
-            "1",
-            "--partner-channel",
-            "2",
-            "--out",
-        ])
-        .arg(&out)
-        .arg(&wav)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    analyze_two_mics(&wav, &out);
     assert_speakers(
         &segments(&out.join("pair.segments.csv")),
         &[
@@ -411,25 +397,29 @@ fn one_talker_on_two_microphones_is_not_doubled_by_the_bleed() {
     let wav = dir.path().join("solo.wav");
     write_wav(&wav, RATE, &[to_f32(mic_u), to_f32(mic_p)]);
     let out = dir.path().join("out");
-    let status = attune()
-        .args([
-            "analyze",
-            "-q",
-            "--user-channel",
-            "1",
-            "--partner-channel",
-            "2",
-            "--out",
-        ])
-        .arg(&out)
-        .arg(&wav)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    analyze_two_mics(&wav, &out);
     assert_speakers(
         &segments(&out.join("solo.segments.csv")),
         &[(0.4, "user"), (1.9, "user"), (3.4, "user")],
     );
     let turns = std::fs::read_to_string(out.join("solo.turns.csv")).unwrap();
     assert_eq!(turns.lines().count(), 1, "{turns}");
+}
+
+/// `attune analyze --user-channel 1 --partner-channel 2`, which must succeed.
+fn analyze_two_mics(wav: &Path, out: &Path) {
+    common::succeed(
+        attune()
+            .args([
+                "analyze",
+                "-q",
+                "--user-channel",
+                "1",
+                "--partner-channel",
+                "2",
+                "--out",
+            ])
+            .arg(out)
+            .arg(wav),
+    );
 }

@@ -6,6 +6,7 @@ mod common;
 
 use common::{
     attune, demo_f0_truth, demo_onsets_truth, json, onset_f_measure, raw_pitch_accuracy, read_csv,
+    succeed,
 };
 
 #[test]
@@ -42,7 +43,7 @@ fn a_headless_demo_session_is_recorded_and_matches_the_truth() {
     let meta = json(&dir.join("session.json"));
     assert_eq!(meta["participant"], "P07");
     assert_eq!(meta["input"], "demo session");
-    assert_eq!(meta["settings"]["lookahead_secs"], 0.01);
+    assert_eq!(meta["settings"]["lookahead_s"], 0.01);
 
     // The event log: one JSON object a line, the input status first, pitch every 10 ms.
     let log = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
@@ -195,22 +196,10 @@ fn a_full_disk_stops_the_recording_and_keeps_what_was_written() {
 
 /// The demo's truth: (start, end, speaker).
 fn demo_segments_truth() -> Vec<(f64, f64, String)> {
-    std::fs::read_to_string(concat!(
+    segment_rows(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/assets/demo_session.segments.csv"
-    ))
-    .unwrap()
-    .lines()
-    .skip(1)
-    .map(|l| {
-        let f: Vec<&str> = l.split(',').collect();
-        (
-            f[0].parse().unwrap(),
-            f[1].parse().unwrap(),
-            f[2].to_string(),
-        )
-    })
-    .collect()
+    )))
 }
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo_session.wav");
@@ -245,26 +234,21 @@ fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends
     let truth = demo_segments_truth();
 
     let dir = tmp.path().join("session");
-    let out = attune()
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--speed",
-            "10",
-            "--duration",
-            "5",
-        ])
-        .arg("--partner-voice")
-        .arg(&enrol_path)
-        .arg("--session-dir")
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        attune()
+            .args([
+                "live",
+                "--headless",
+                "--demo",
+                "--speed",
+                "10",
+                "--duration",
+                "5",
+            ])
+            .arg("--partner-voice")
+            .arg(&enrol_path)
+            .arg("--session-dir")
+            .arg(&dir),
     );
     let summary = json(&dir.join("live.summary.json"));
     let by_voice = &summary["vocalisations_by_voice"];
@@ -330,40 +314,30 @@ fn the_live_path_and_attune_analyze_find_the_same_vocalisations_speakers_and_tur
     let tmp = tempfile::tempdir().unwrap();
     let enrol = demo_partner_enrolment(tmp.path());
     let live = tmp.path().join("live");
-    let out = attune()
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--speed",
-            "10",
-            "--duration",
-            "6",
-        ])
-        .arg("--partner-voice")
-        .arg(&enrol)
-        .arg("--session-dir")
-        .arg(&live)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        attune()
+            .args([
+                "live",
+                "--headless",
+                "--demo",
+                "--speed",
+                "10",
+                "--duration",
+                "6",
+            ])
+            .arg("--partner-voice")
+            .arg(&enrol)
+            .arg("--session-dir")
+            .arg(&live),
     );
     let offline = tmp.path().join("offline");
-    let out = attune()
-        .args(["analyze", "-q", "--lookahead", "0.01", "--partner-voice"])
-        .arg(&enrol)
-        .arg("--out")
-        .arg(&offline)
-        .arg(DEMO)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        attune()
+            .args(["analyze", "-q", "--lookahead", "0.01", "--partner-voice"])
+            .arg(&enrol)
+            .arg("--out")
+            .arg(&offline)
+            .arg(DEMO),
     );
 
     // The same pitch track and onsets, to the byte: one driver, one Analyzer, one clock.

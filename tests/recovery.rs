@@ -140,7 +140,7 @@ fn assert_analysis_covers(dir: &Path, secs: f64) {
         .unwrap();
     assert!((last - secs).abs() < 0.1, "f0 up to {last} s of {secs} s");
     let summary = json(&dir.join("session.summary.json"));
-    let d = summary["statistics"]["duration_secs"].as_f64().unwrap();
+    let d = summary["statistics"]["duration_s"].as_f64().unwrap();
     assert!((d - secs).abs() < 0.01, "summary {d} s, audio {secs} s");
     let leftovers: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -218,7 +218,7 @@ fn a_session_killed_while_recording_is_repaired_and_reported_at_the_next_start()
     assert_eq!(meta["participant"], "P03");
     let rec = &meta["recovered"];
     assert!(
-        (rec["audio_secs"].as_f64().unwrap() - secs).abs() < 0.01,
+        (rec["audio_s"].as_f64().unwrap() - secs).abs() < 0.01,
         "{rec}"
     );
     assert_eq!(
@@ -279,7 +279,7 @@ fn long_sessions_roll_over_into_valid_wav_parts_and_a_kill_across_parts_is_recov
     }
     let total: f64 = secs.iter().sum();
     let summary = json(&clean.join("live.summary.json"));
-    let recorded = summary["recorded_audio_secs"].as_f64().unwrap();
+    let recorded = summary["recorded_audio_s"].as_f64().unwrap();
     assert!(
         (total - recorded).abs() < 0.002,
         "{total} s in parts, {recorded} s recorded"

@@ -272,25 +272,20 @@ fn a_session_recorded_in_several_parts_is_reviewed_on_the_clock_it_was_recorded_
     // 2 s WAV parts: the demo played at four times real time fills six of them.
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("parts");
-    let out = common::attune()
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--speed",
-            "4",
-            "--duration",
-            "3",
-        ])
-        .args(["--wav-part-bytes", "64044", "--session-dir"])
-        .arg(&dir)
-        .env("ATTUNE_DATA_DIR", tmp.path().join("data"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        common::attune()
+            .args([
+                "live",
+                "--headless",
+                "--demo",
+                "--speed",
+                "4",
+                "--duration",
+                "3",
+            ])
+            .args(["--wav-part-bytes", "64044", "--session-dir"])
+            .arg(&dir)
+            .env("ATTUNE_DATA_DIR", tmp.path().join("data")),
     );
     assert!(dir.join("audio.part4.wav").is_file(), "too few parts");
 

@@ -26,13 +26,16 @@ const WARP_BAND: f64 = 0.25;
 /// What the mirror score compares of one vocalisation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VocalShape {
+    #[serde(rename = "duration_s")]
     pub duration_secs: f32,
     /// Voiced time.
+    #[serde(rename = "voiced_s")]
     pub voiced_secs: f32,
     /// Pitch of the voiced frames in semitones re 100 Hz, in time order (unvoiced frames left
     /// out), averaged down to at most `CONTOUR_POINTS` points.
     pub contour_st: Vec<f32>,
     /// Onset times relative to the start (s).
+    #[serde(rename = "beats_s")]
     pub beats_secs: Vec<f32>,
     pub mean_level_dbfs: f32,
 }

@@ -82,7 +82,9 @@ pub struct Pace {
     /// The second person's median level minus the first's (partner − user, B − A; dB).
     pub level_difference_db: Option<f64>,
     /// The user's (or A's) vocal seconds per minute over the last 3 minutes and before them.
+    #[serde(rename = "first_speaker_vocal_s_per_min_last_3_min")]
     pub first_speaker_vocal_secs_per_min_last_3_min: Option<f64>,
+    #[serde(rename = "first_speaker_vocal_s_per_min_before")]
     pub first_speaker_vocal_secs_per_min_before: Option<f64>,
 }
 

@@ -71,10 +71,13 @@ pub struct Segment {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TwoChannelSettings {
     /// Quiet frames inside a part shorter than this do not split it (s).
+    #[serde(rename = "max_gap_s")]
     pub max_gap_secs: f64,
     /// Frames dominated by the other talker for at least this long split a vocalisation (s).
+    #[serde(rename = "max_foreign_s")]
     pub max_foreign_secs: f64,
     /// Parts shorter than this are dropped (s).
+    #[serde(rename = "min_part_s")]
     pub min_part_secs: f64,
     /// Frames more than this below the vocalisation's peak are not judged (dB).
     pub judged_range_db: f32,

@@ -5,6 +5,7 @@
 //! or the thread that receives the events (live). About 16 bytes per 10 ms frame (64 more with
 //! voice features).
 
+use crate::analysis::vocal::{rhythm, syllable_rate_hz};
 use crate::config::HOP_LEN;
 use crate::dsp::voice::Cepstrum;
 use crate::events::{Event, Vocalisation};
@@ -112,17 +113,11 @@ impl ChannelTrack {
             .map(SampleTime::secs)
             .collect();
         let iois: Vec<f64> = onsets.windows(2).map(|w| w[1] - w[0]).collect();
-        let (mean_ioi, regularity) = if iois.is_empty() {
-            (0.0, None)
-        } else {
-            let n = iois.len() as f64;
-            let mean = iois.iter().sum::<f64>() / n;
-            let reg = (iois.len() >= 2).then(|| {
-                let var = (iois.iter().map(|x| x * x).sum::<f64>() / n - mean * mean).max(0.0);
-                (1.0 - var.sqrt() / mean.max(1e-9)).clamp(0.0, 1.0) as f32
-            });
-            (mean, reg)
-        };
+        let (mean_ioi, regularity) = rhythm(
+            iois.len() as f64,
+            iois.iter().sum(),
+            iois.iter().map(|x| x * x).sum(),
+        );
         Vocalisation {
             start,
             end,
@@ -134,11 +129,7 @@ impl ChannelTrack {
             f0_high_hz: q(0.95),
             voiced_frames: f0s.len() as u32,
             syllables: onsets.len().max(1) as u32,
-            syllable_rate_hz: if mean_ioi > 0.0 {
-                (1.0 / mean_ioi) as f32
-            } else {
-                0.0
-            },
+            syllable_rate_hz: syllable_rate_hz(mean_ioi),
             mean_ioi_secs: mean_ioi as f32,
             regularity,
         }

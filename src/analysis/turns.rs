@@ -24,9 +24,11 @@ pub struct Utterance {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TurnSettings {
     /// The answer starts at most this long after the previous vocalisation ends (s).
+    #[serde(rename = "max_gap_s")]
     pub max_gap_secs: f64,
     /// The answer may start at most this long before the previous vocalisation ends (s);
     /// `None`: any overlap.
+    #[serde(rename = "max_overlap_s")]
     pub max_overlap_secs: Option<f64>,
 }
 
@@ -103,9 +105,13 @@ pub fn find_turns(utterances: &[Utterance], settings: &TurnSettings) -> Vec<Turn
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LatencyStats {
     pub n: usize,
+    #[serde(rename = "median_s")]
     pub median_secs: f64,
+    #[serde(rename = "p25_s")]
     pub p25_secs: f64,
+    #[serde(rename = "p75_s")]
     pub p75_secs: f64,
+    #[serde(rename = "iqr_s")]
     pub iqr_secs: f64,
 }
 
@@ -189,16 +195,19 @@ pub struct MinuteMeasures {
     /// Exchanges begun in this minute, by who began them.
     pub exchanges_initiated_by: BTreeMap<String, usize>,
     /// Median latency by direction (s).
+    #[serde(rename = "median_latency_s_by_direction")]
     pub median_latency_secs_by_direction: BTreeMap<String, f64>,
 }
 
 /// Per-session vocal activity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VocalActivity {
+    #[serde(rename = "vocal_s_by_speaker")]
     pub vocal_secs_by_speaker: BTreeMap<String, f64>,
     /// Each speaker's share of the vocal time of all speakers (0-1).
     pub vocal_share_by_speaker: BTreeMap<String, f64>,
     /// Vocal seconds per minute of the session, by speaker.
+    #[serde(rename = "vocal_s_per_minute")]
     pub vocal_secs_per_minute: BTreeMap<String, Vec<f64>>,
     /// Each speaker's share of the vocal time, minute by minute (0 in a silent minute).
     pub vocal_share_per_minute: BTreeMap<String, Vec<f64>>,
@@ -210,6 +219,7 @@ pub struct ChanceSettings {
     pub shifts: usize,
     /// Shifts are drawn uniformly from `[min_shift, duration − min_shift]` (s); sessions
     /// shorter than four times this use a quarter of their length.
+    #[serde(rename = "min_shift_s")]
     pub min_shift_secs: f64,
     pub seed: u64,
 }

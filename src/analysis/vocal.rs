@@ -68,6 +68,30 @@ const NOTE_LOOKBACK_FRAMES: usize = 40;
 const NOTE_MAX_REVISIT: f32 = 0.05;
 
 /// A frequency in semitones (relative to 1 Hz).
+/// The rhythm of a vocalisation from its inter-onset intervals (their count, sum and sum of
+/// squares, s and s²): the mean interval (s; 0 without one) and the regularity, 1 − their
+/// coefficient of variation clamped to 0-1 (`None` with fewer than two intervals). Any thread.
+pub fn rhythm(ioi_count: f64, ioi_sum_s: f64, ioi_sq_sum_s2: f64) -> (f64, Option<f32>) {
+    if ioi_count < 1.0 {
+        return (0.0, None);
+    }
+    let mean_s = ioi_sum_s / ioi_count;
+    let regularity = (ioi_count >= 2.0).then(|| {
+        let var = (ioi_sq_sum_s2 / ioi_count - mean_s * mean_s).max(0.0);
+        (1.0 - var.sqrt() / mean_s.max(1e-9)).clamp(0.0, 1.0) as f32
+    });
+    (mean_s, regularity)
+}
+
+/// Syllables per second from the mean inter-onset interval (s); 0 for a single syllable.
+pub fn syllable_rate_hz(mean_ioi_s: f64) -> f32 {
+    if mean_ioi_s > 0.0 {
+        (1.0 / mean_ioi_s) as f32
+    } else {
+        0.0
+    }
+}
+
 fn semitones(f0_hz: f32) -> f32 {
     12.0 * f0_hz.max(f32::MIN_POSITIVE).log2()
 }
@@ -504,17 +528,11 @@ impl VocalTracker {
         if len_frames < self.min_len_frames || open.voiced < MIN_RUN_FRAMES {
             return;
         }
-        let ioi_n = f64::from(open.onsets.saturating_sub(1));
-        let (mean_ioi, regularity) = if ioi_n >= 1.0 {
-            let mean = open.ioi_sum / ioi_n;
-            let reg = (ioi_n >= 2.0).then(|| {
-                let var = (open.ioi_sq_sum / ioi_n - mean * mean).max(0.0);
-                (1.0 - var.sqrt() / mean.max(1e-9)).clamp(0.0, 1.0) as f32
-            });
-            (mean, reg)
-        } else {
-            (0.0, None)
-        };
+        let (mean_ioi, regularity) = rhythm(
+            f64::from(open.onsets.saturating_sub(1)),
+            open.ioi_sum,
+            open.ioi_sq_sum,
+        );
         let voc = Vocalisation {
             start: SampleTime(open.start * HOP_LEN as u64),
             end: SampleTime((end + 1) * HOP_LEN as u64),
@@ -526,11 +544,7 @@ impl VocalTracker {
             f0_high_hz: self.f0.quantile(0.95).unwrap_or(0.0),
             voiced_frames: open.voiced,
             syllables: open.onsets,
-            syllable_rate_hz: if mean_ioi > 0.0 {
-                (1.0 / mean_ioi) as f32
-            } else {
-                0.0
-            },
+            syllable_rate_hz: syllable_rate_hz(mean_ioi),
             mean_ioi_secs: mean_ioi as f32,
             regularity,
         };

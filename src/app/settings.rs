@@ -73,6 +73,7 @@ pub struct Settings {
     pub f0_min_hz: f64,
     pub f0_max_hz: f64,
     /// Silence after the person's sound before "your turn" shows (s).
+    #[serde(rename = "pause_s", alias = "pause_secs")]
     pub pause_secs: f64,
     pub device: DeviceSetting,
     /// Text and shape size (1 = normal).

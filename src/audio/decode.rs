@@ -50,6 +50,7 @@ pub struct AudioInfo {
     pub sample_rate_hz: u32,
     pub channels: usize,
     /// From the header when it says; replaced by the decoded duration after analysis.
+    #[serde(rename = "duration_s")]
     pub duration_secs: Option<f64>,
     pub codec: String,
     pub bits_per_sample: Option<u32>,

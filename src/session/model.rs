@@ -137,6 +137,14 @@ pub struct SessionModel {
     pub corrected: bool,
 }
 
+/// How an error names a recording: its one audio file, or the folder of its WAV parts.
+fn recording_name(path: &Path, audio_files: &[PathBuf]) -> PathBuf {
+    match audio_files {
+        [one] => one.clone(),
+        _ => path.to_path_buf(),
+    }
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SessionError + '_ {
     move |reason| SessionError::Io {
         path: path.to_path_buf(),
@@ -241,7 +249,7 @@ impl SessionModel {
                 &mut |_| Ok(()),
             )
             .map_err(|reason| SessionError::Audio {
-                path: path.to_path_buf(),
+                path: recording_name(path, &audio_files),
                 reason,
             })?;
             duration_secs = t.decoded.duration_secs();
@@ -468,7 +476,11 @@ impl SessionModel {
     /// and playback. About 230 MB an hour.
     pub fn read_audio_16k(&self) -> Result<Vec<f32>, SessionError> {
         crate::driver::files::read_16k(&self.audio_files).map_err(|reason| SessionError::Audio {
-            path: self.audio_files.first().cloned().unwrap_or_default(),
+            path: match &self.source {
+                SessionSource::Folder(p) | SessionSource::File(p) => {
+                    recording_name(p, &self.audio_files)
+                }
+            },
             reason,
         })
     }

@@ -104,6 +104,7 @@ pub struct RecoveryReport {
 #[derive(Debug, Serialize)]
 struct RecoveredInfo {
     recovered_utc: String,
+    #[serde(rename = "audio_s")]
     audio_secs: f64,
     audio_parts: usize,
     events_kept: u64,

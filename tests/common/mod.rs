@@ -212,3 +212,14 @@ pub fn write_wav(path: &std::path::Path, rate: u32, channels: &[Vec<f32>]) {
     }
     w.finalize().unwrap();
 }
+
+/// Runs an attune command to its end; fails the test with its error output unless it succeeds.
+pub fn succeed(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
