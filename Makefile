@@ -19,7 +19,7 @@ demo-analyze: deps
 
 test: deps
 	@scripts/python-env.sh >/dev/null || { [ -z "$$CI" ] && echo "attune: no Python readers; tests/export.rs skips its reader checks" >&2; }
-	cargo test --locked
+	cargo test --locked --no-fail-fast
 
 bench: deps
 	cargo bench --bench analysis

@@ -81,16 +81,38 @@ impl Analyzer {
 
     /// Analyses the next block of mono samples at the input rate. Analysis thread.
     pub fn process(&mut self, block: &[f32], events: &mut Vec<Event>) {
+        self.process_tapped(block, events, &mut |_| {});
+    }
+
+    /// [`Analyzer::process`], and `resampled` sees the block converted to the analysis rate,
+    /// as the Analyzer sees it (the driver computes the voice features on it: the input is
+    /// resampled once). Analysis thread.
+    pub fn process_tapped(
+        &mut self,
+        block: &[f32],
+        events: &mut Vec<Event>,
+        resampled: &mut impl FnMut(&[f32]),
+    ) {
         let core = &mut self.core;
-        self.resampler
-            .process(block, &mut |s| core.push_samples(s, events));
+        self.resampler.process(block, &mut |s| {
+            resampled(s);
+            core.push_samples(s, events);
+        });
     }
 
     /// Ends the stream: analyses what is buffered and decides every remaining frame. Analysis
     /// thread.
     pub fn finish(&mut self, events: &mut Vec<Event>) {
+        self.finish_tapped(events, &mut |_| {});
+    }
+
+    /// [`Analyzer::finish`], `resampled` seeing the last converted samples. Analysis thread.
+    pub fn finish_tapped(&mut self, events: &mut Vec<Event>, resampled: &mut impl FnMut(&[f32])) {
         let core = &mut self.core;
-        self.resampler.finish(&mut |s| core.push_samples(s, events));
+        self.resampler.finish(&mut |s| {
+            resampled(s);
+            core.push_samples(s, events);
+        });
         self.core.finish(events);
     }
 

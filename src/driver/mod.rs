@@ -2,9 +2,9 @@
 //! events. The live "analysis" thread, `attune analyze`, review and recovery all feed their
 //! samples to a [`Driver`]; it
 //!
-//! - resamples once to [`ANALYSIS_RATE_HZ`] (and counts the input: [`InputStats`]),
-//! - runs the [`Analyzer`] on the resampled samples, and the voice features
-//!   ([`VoiceFeatures`]) on the same samples when they are asked for,
+//! - runs the [`Analyzer`], which resamples once to [`ANALYSIS_RATE_HZ`] (and counts the
+//!   input: [`InputStats`]), and the voice features ([`VoiceFeatures`]) on the same resampled
+//!   samples when they are asked for,
 //! - keeps the one session clock across streams: a stream at another rate (a device that came
 //!   back at another rate, a WAV part written after it) is analysed by a new Analyzer whose
 //!   events are shifted ([`Event::shifted`]) to continue the clock where the last stream ended.
@@ -18,7 +18,7 @@ pub mod files;
 
 use crate::analysis::{AnalyzeError, Analyzer};
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_LEN};
-use crate::dsp::resample::{InputStats, StreamResampler};
+use crate::dsp::resample::InputStats;
 use crate::dsp::voice::{Cepstrum, VoiceFeatures};
 use crate::events::Event;
 use crate::time::SampleTime;
@@ -50,7 +50,6 @@ impl DriverOutput {
 /// One stream at one input rate.
 struct Stream {
     rate_hz: u32,
-    resampler: StreamResampler,
     analyzer: Analyzer,
     voice: Option<VoiceFeatures>,
     /// Where this stream starts on the session clock.
@@ -91,11 +90,9 @@ impl Driver {
             return Ok(());
         }
         self.finish(out);
-        let resampler = StreamResampler::new(rate_hz)?;
-        let analyzer = Analyzer::new(&self.config, ANALYSIS_RATE_HZ)?;
+        let analyzer = Analyzer::new(&self.config, rate_hz)?;
         self.stream = Some(Stream {
             rate_hz,
-            resampler,
             analyzer,
             voice: self.with_voice.then(VoiceFeatures::new),
             start: self.next_start,
@@ -112,11 +109,10 @@ impl Driver {
         };
         s.frames_in += block.len() as u64;
         let (first_event, first_ceps) = (out.events.len(), out.ceps.len());
-        let (analyzer, voice) = (&mut s.analyzer, &mut s.voice);
-        s.resampler.process(block, &mut |x| {
-            analyzer.process(x, &mut out.events);
+        let (voice, ceps) = (&mut s.voice, &mut out.ceps);
+        s.analyzer.process_tapped(block, &mut out.events, &mut |x| {
             if let Some(v) = voice.as_mut() {
-                v.process(x, &mut |k, c| out.ceps.push((k as usize, *c)));
+                v.process(x, &mut |k, c| ceps.push((k as usize, *c)));
             }
         });
         Self::to_session_clock(s.start, out, first_event, first_ceps);
@@ -129,20 +125,18 @@ impl Driver {
             return;
         };
         let (first_event, first_ceps) = (out.events.len(), out.ceps.len());
-        let (analyzer, voice) = (&mut s.analyzer, &mut s.voice);
-        s.resampler.finish(&mut |x| {
-            analyzer.process(x, &mut out.events);
+        let (voice, ceps) = (&mut s.voice, &mut out.ceps);
+        s.analyzer.finish_tapped(&mut out.events, &mut |x| {
             if let Some(v) = voice.as_mut() {
-                v.process(x, &mut |k, c| out.ceps.push((k as usize, *c)));
+                v.process(x, &mut |k, c| ceps.push((k as usize, *c)));
             }
         });
-        analyzer.finish(&mut out.events);
         if let Some(v) = voice.as_mut() {
-            v.finish(&mut |k, c| out.ceps.push((k as usize, *c)));
+            v.finish(&mut |k, c| ceps.push((k as usize, *c)));
         }
         Self::to_session_clock(s.start, out, first_event, first_ceps);
         self.next_start = stream_end(&s);
-        self.ended_input.merge(&s.resampler.input_stats());
+        self.ended_input.merge(&s.analyzer.input_stats());
     }
 
     /// Moves what a stream produced from its own clock onto the session clock.
@@ -185,14 +179,9 @@ impl Driver {
     pub fn input_stats(&self) -> InputStats {
         let mut all = self.ended_input;
         if let Some(s) = &self.stream {
-            all.merge(&s.resampler.input_stats());
+            all.merge(&s.analyzer.input_stats());
         }
         all
-    }
-
-    /// How long after a sound its pitch frame is emitted (s; see [`Analyzer::delay_secs`]).
-    pub fn delay_secs(&self) -> Option<f64> {
-        self.stream.as_ref().map(|s| s.analyzer.delay_secs())
     }
 }
 

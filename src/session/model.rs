@@ -371,15 +371,6 @@ impl SessionModel {
         self.segments.iter().position(|s| *s == new)
     }
 
-    /// Adds a vocalisation the analysis missed; returns its index.
-    pub fn add_segment(&mut self, start_s: f64, end_s: f64, speaker: Speaker) -> usize {
-        let new = self.segment(0, start_s.max(0.0), end_s.max(start_s + 0.02), speaker);
-        self.segments.push(new);
-        self.corrected = true;
-        self.remeasure();
-        self.segments.iter().position(|s| *s == new).unwrap_or(0)
-    }
-
     /// Removes segment `i` (a false detection: a cough, a door).
     pub fn delete_segment(&mut self, i: usize) {
         if i < self.segments.len() {
