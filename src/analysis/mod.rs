@@ -6,6 +6,7 @@ pub mod mirror;
 pub mod report;
 pub mod room;
 pub mod speaker;
+pub mod stats;
 pub mod track;
 pub mod turns;
 pub mod vocal;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analysis::speaker::Speaker;
+use crate::analysis::stats;
 
 /// One vocalisation on the session timeline.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -109,13 +110,9 @@ pub struct LatencyStats {
     pub iqr_secs: f64,
 }
 
+/// [`stats::quantile`], NaN when empty (as the JSON report writes a missing value).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    stats::quantile(sorted, q).unwrap_or(f64::NAN)
 }
 
 fn latency_stats(mut x: Vec<f64>) -> Option<LatencyStats> {

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
 use crate::analysis::speaker::Speaker;
+use crate::analysis::stats;
 use crate::events::{Event, Vocalisation};
 use crate::live::latency::{LatencyStats, LatencySummary};
 use crate::live::{InputStatus, LiveMessage, LATENCY_WARM_UP_SECS};
@@ -106,12 +107,7 @@ impl Pace {
 
     /// Median response latency of the partner (s).
     pub fn median_latency_secs(&self) -> Option<f64> {
-        if self.latencies_secs.is_empty() {
-            return None;
-        }
-        let mut v: Vec<f64> = self.latencies_secs.iter().copied().collect();
-        v.sort_by(f64::total_cmp);
-        Some(v[v.len() / 2])
+        stats::median(self.latencies_secs.iter().copied())
     }
 }
 
