@@ -165,8 +165,9 @@ pub fn calibrate(user: &ChannelTrack, partner: &ChannelTrack) -> Calibration {
     }
 }
 
+/// Semitones above 100 Hz.
 fn semitones(hz: f32) -> f32 {
-    12.0 * (hz / 100.0).log2()
+    crate::dsp::semitones(hz, 100.0)
 }
 
 /// Two microphones: each vocalisation found on a channel is kept where that channel's own

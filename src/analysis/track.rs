@@ -88,7 +88,7 @@ impl ChannelTrack {
     /// vocalisation (used when attribution cuts a vocalisation into parts).
     pub fn summarise(&self, start: SampleTime, end: SampleTime) -> Vocalisation {
         let frames = self.frames_in(frame_of(start), frame_of(end));
-        let mut peak = -120f32;
+        let mut peak = crate::dsp::SILENCE_DBFS;
         let mut power = 0f64;
         let mut f0s: Vec<f32> = Vec::new();
         for f in frames {

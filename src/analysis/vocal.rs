@@ -69,7 +69,7 @@ const NOTE_MAX_REVISIT: f32 = 0.05;
 
 /// A frequency in semitones (relative to 1 Hz).
 fn semitones(f0_hz: f32) -> f32 {
-    12.0 * f0_hz.max(f32::MIN_POSITIVE).log2()
+    crate::dsp::semitones(f0_hz.max(f32::MIN_POSITIVE), 1.0)
 }
 
 /// Median, mean absolute deviation from the median, and drift (the least-squares linear
