@@ -100,9 +100,10 @@ pub fn find_turns(utterances: &[Utterance], settings: &TurnSettings) -> Vec<Turn
         .collect()
 }
 
-/// Median and spread of a set of latencies (s).
+/// Median and spread of the latencies of the answers (turns) of one direction (s). Not
+/// `live::latency::LatencyStats`, the running distribution of processing delays.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct LatencyStats {
+pub struct AnswerLatencies {
     pub n: usize,
     pub median_secs: f64,
     pub p25_secs: f64,
@@ -115,13 +116,13 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     stats::quantile(sorted, q).unwrap_or(f64::NAN)
 }
 
-fn latency_stats(mut x: Vec<f64>) -> Option<LatencyStats> {
+fn answer_latencies(mut x: Vec<f64>) -> Option<AnswerLatencies> {
     if x.is_empty() {
         return None;
     }
     x.sort_by(f64::total_cmp);
     let (p25, p75) = (quantile(&x, 0.25), quantile(&x, 0.75));
-    Some(LatencyStats {
+    Some(AnswerLatencies {
         n: x.len(),
         median_secs: round3(quantile(&x, 0.5)),
         p25_secs: round3(p25),
@@ -166,7 +167,7 @@ pub struct TurnMeasures {
     /// Most turns in one chain.
     pub longest_chain: usize,
     /// Latencies by direction ("user->partner", ...).
-    pub latency_by_direction: BTreeMap<String, LatencyStats>,
+    pub latency_by_direction: BTreeMap<String, AnswerLatencies>,
     /// Turns whose answer overlaps the previous vocalisation.
     pub overlaps: usize,
     pub turns_per_minute: Vec<usize>,
@@ -427,7 +428,7 @@ pub fn measure_turns(
                 exchanges_initiated_by: started,
                 median_latency_secs_by_direction: lat
                     .into_iter()
-                    .filter_map(|(k, v)| latency_stats(v).map(|s| (k, s.median_secs)))
+                    .filter_map(|(k, v)| answer_latencies(v).map(|s| (k, s.median_secs)))
                     .collect(),
             }
         })
@@ -442,7 +443,7 @@ pub fn measure_turns(
         longest_chain: ch.iter().map(|c| c.1).max().unwrap_or(0),
         latency_by_direction: by_dir
             .into_iter()
-            .filter_map(|(k, v)| latency_stats(v).map(|s| (k, s)))
+            .filter_map(|(k, v)| answer_latencies(v).map(|s| (k, s)))
             .collect(),
         overlaps: turns.iter().filter(|t| t.latency_secs < 0.0).count(),
         turns_per_minute: per_min,
