@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::track::{frame_of, ChannelTrack};
+use crate::analysis::track::{frame_of, onsets_from, ChannelTrack};
 use crate::config::HOP_SECS;
 use crate::events::Vocalisation;
 
@@ -41,10 +41,7 @@ impl VocalShape {
     /// The shape of `v` as heard on `track`.
     pub fn from_track(track: &ChannelTrack, v: &Vocalisation) -> Self {
         let frames = track.frames_in(frame_of(v.start), frame_of(v.end));
-        let onsets = track.onsets_in(
-            crate::time::SampleTime(v.start.0.saturating_sub(480)),
-            v.end,
-        );
+        let onsets = track.onsets_in(onsets_from(v.start), v.end);
         Self::from_parts(v, frames.iter().filter_map(|f| f.f0_hz), onsets)
     }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
 use crate::analysis::speaker::Speaker;
+use crate::analysis::track::onset_belongs;
 use crate::analysis::stats;
 use crate::events::{Event, Vocalisation};
 use crate::live::latency::{LatencyStats, LatencySummary};
@@ -283,8 +284,8 @@ impl LiveModel {
                         .filter_map(|p| p.f0_hz),
                     self.onsets
                         .iter()
-                        .filter(|&&o| o >= v.start.secs() - 0.03 && o < v.end.secs())
-                        .map(|&o| SampleTime::from_secs(o)),
+                        .map(|&o| SampleTime::from_secs(o))
+                        .filter(|&o| onset_belongs(o, v.start, v.end)),
                 );
                 if self.expect_voice_labels {
                     // Its label comes a moment later (LiveMessage::Speaker).
@@ -460,7 +461,7 @@ impl LiveModel {
             beats: self
                 .onsets
                 .iter()
-                .filter(|&&o| o >= start - 0.05 && o <= end)
+                .filter(|&&o| onset_belongs(SampleTime::from_secs(o), v.start, v.end))
                 .map(|&o| (o - start).max(0.0))
                 .collect(),
             f0_median_hz: v.f0_median_hz,
