@@ -1,6 +1,7 @@
 //! The Analyzer and what it derives from the pitch track: onsets, vocalisations, rhythm.
 
 mod analyzer;
+pub mod cue;
 pub mod histogram;
 pub mod mirror;
 pub mod report;
