@@ -52,7 +52,9 @@ impl VocalShape {
         voiced_f0_hz: impl Iterator<Item = f32>,
         onsets: impl Iterator<Item = crate::time::SampleTime>,
     ) -> Self {
-        let voiced: Vec<f32> = voiced_f0_hz.map(|x| crate::dsp::semitones(x, 100.0)).collect();
+        let voiced: Vec<f32> = voiced_f0_hz
+            .map(|x| crate::dsp::semitones(x, 100.0))
+            .collect();
         let contour_st = downsample(&voiced, CONTOUR_POINTS);
         let beats_secs = onsets
             .take(MAX_BEATS)

@@ -173,7 +173,10 @@ mod tests {
         assert!(onset_belongs(SampleTime::from_secs(0.98), start, end));
         assert!(!onset_belongs(SampleTime::from_secs(0.96), start, end));
         assert!(onset_belongs(SampleTime::from_secs(1.5), start, end));
-        assert!(!onset_belongs(end, start, end), "the end is the next sound's");
+        assert!(
+            !onset_belongs(end, start, end),
+            "the end is the next sound's"
+        );
         assert!(onset_belongs(SampleTime(0), SampleTime(100), end));
     }
 }

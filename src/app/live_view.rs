@@ -3,8 +3,9 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2};
 
-use super::state::{LiveModel, MirrorCard, TurnCue, RIBBON_SECS};
+use super::state::{LiveModel, MirrorCard, RIBBON_SECS};
 use super::theme::Palette;
+use crate::analysis::cue::TurnCue;
 use crate::analysis::mirror::MirrorScore;
 use crate::dsp::semitones_f64;
 
