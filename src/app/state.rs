@@ -561,10 +561,6 @@ impl LiveModel {
             .take_while(|p| p.t_secs >= self.now_secs - RIBBON_SECS)
             .any(|p| p.f0_hz.is_some())
     }
-
-    pub fn now(&self) -> SampleTime {
-        SampleTime::from_secs(self.now_secs)
-    }
 }
 
 #[cfg(test)]
