@@ -22,7 +22,7 @@ pub fn onset_belongs(onset: SampleTime, start: SampleTime, end: SampleTime) -> b
     onset >= onsets_from(start) && onset < end
 }
 
-/// The earliest time an onset of a vocalisation starting at `start` may have.
+/// The earliest time an onset of a vocalisation starting at `start` may have. Any thread.
 pub fn onsets_from(start: SampleTime) -> SampleTime {
     SampleTime(start.0.saturating_sub(ONSET_SLACK_SAMPLES))
 }

@@ -369,7 +369,7 @@ impl LiveModel {
 
     /// Whose sound `v` was, by [`push_to_talk_speaker`]: the partner's when the key was held
     /// over most of it, else its voice label; once the key has been used, an unlabelled sound
-    /// is the person's.
+    /// is the person's. UI thread.
     pub fn who(&self, v: &Vocalisation) -> Who {
         let open = self.partner_key_since.map(|start_secs| HeldInterval {
             start_secs,
