@@ -420,7 +420,7 @@ impl AnalysisWriter {
         s.f0_p5_hz = self.f0_all.quantile(0.05);
         s.f0_p95_hz = self.f0_all.quantile(0.95);
         s.f0_range_semitones = match (s.f0_p5_hz, s.f0_p95_hz) {
-            (Some(lo), Some(hi)) => Some(12.0 * (hi / lo).log2()),
+            (Some(lo), Some(hi)) => Some(crate::dsp::semitones(hi, lo)),
             _ => None,
         };
         s.vocal_time_fraction = ratio(s.vocal_time_secs, s.duration_secs);

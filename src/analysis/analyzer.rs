@@ -191,8 +191,8 @@ impl Core {
             periodic_run_frames: 0,
             background: LevelPercentile::new(BACKGROUND_FRAMES, BACKGROUND_QUANTILE),
             tracker: PitchTracker::new(lag, TrackerCosts::default()),
-            levels_db: vec![-120.0; ring],
-            floors_db: vec![-120.0; ring],
+            levels_db: vec![crate::dsp::SILENCE_DBFS; ring],
+            floors_db: vec![crate::dsp::SILENCE_DBFS; ring],
             vocal: VocalTracker::new(config),
             ring_run: None,
         }

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::track::{frame_of, ChannelTrack};
+use crate::analysis::track::{frame_of, onsets_from, ChannelTrack};
 use crate::config::HOP_SECS;
 use crate::events::Vocalisation;
 
@@ -44,10 +44,7 @@ impl VocalShape {
     /// The shape of `v` as heard on `track`.
     pub fn from_track(track: &ChannelTrack, v: &Vocalisation) -> Self {
         let frames = track.frames_in(frame_of(v.start), frame_of(v.end));
-        let onsets = track.onsets_in(
-            crate::time::SampleTime(v.start.0.saturating_sub(480)),
-            v.end,
-        );
+        let onsets = track.onsets_in(onsets_from(v.start), v.end);
         Self::from_parts(v, frames.iter().filter_map(|f| f.f0_hz), onsets)
     }
 
@@ -58,7 +55,9 @@ impl VocalShape {
         voiced_f0_hz: impl Iterator<Item = f32>,
         onsets: impl Iterator<Item = crate::time::SampleTime>,
     ) -> Self {
-        let voiced: Vec<f32> = voiced_f0_hz.map(|x| 12.0 * (x / 100.0).log2()).collect();
+        let voiced: Vec<f32> = voiced_f0_hz
+            .map(|x| crate::dsp::semitones(x, 100.0))
+            .collect();
         let contour_st = downsample(&voiced, CONTOUR_POINTS);
         let beats_secs = onsets
             .take(MAX_BEATS)

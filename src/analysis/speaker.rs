@@ -168,8 +168,9 @@ pub fn calibrate(user: &ChannelTrack, partner: &ChannelTrack) -> Calibration {
     }
 }
 
+/// Semitones above 100 Hz.
 fn semitones(hz: f32) -> f32 {
-    12.0 * (hz / 100.0).log2()
+    crate::dsp::semitones(hz, 100.0)
 }
 
 /// Two microphones: each vocalisation found on a channel is kept where that channel's own
@@ -703,24 +704,64 @@ pub struct HeldInterval {
     pub end_secs: f64,
 }
 
-/// Overrides the guessed speakers with the partner's push-to-talk key: a segment that lies at
-/// least half inside the key-held intervals is the partner's; when `exclusive` (the partner
-/// uses the key for every vocalisation of theirs), every other segment is the user's. Without
-/// `exclusive`, segments outside the intervals keep their guess (`A`/`B` guesses become
-/// `user`/`partner` by whichever of them the key matched more).
+/// A vocalisation lying at least this share (0-1) inside the key-held intervals is the
+/// partner's.
+pub const PARTNER_HELD_SHARE: f64 = 0.5;
+
+/// What the push-to-talk key says about the vocalisations outside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutsideKey {
+    /// They keep their guess (the partner uses the key now and then).
+    KeepGuess,
+    /// Those with no guess ([`Speaker::Unknown`]) are the user's, the others keep theirs: the
+    /// live window, once the key has been used in the session.
+    UnknownIsUser,
+    /// All are the user's (the partner uses the key for every vocalisation of theirs).
+    User,
+}
+
+/// The share (0-1) of the vocalisation `[start_secs, end_secs]` during which the key was held
+/// (an interval still open ends at infinity). Any thread.
+pub fn held_share(
+    start_secs: f64,
+    end_secs: f64,
+    held: impl IntoIterator<Item = HeldInterval>,
+) -> f64 {
+    let covered: f64 = held
+        .into_iter()
+        .map(|h| (end_secs.min(h.end_secs) - start_secs.max(h.start_secs)).max(0.0))
+        .sum();
+    covered / (end_secs - start_secs).max(1e-9)
+}
+
+/// One vocalisation's speaker under the push-to-talk key, from the share of it the key was
+/// held ([`held_share`]) and the speaker it was guessed to be otherwise (a voice label, or
+/// `Unknown`): the partner's from [`PARTNER_HELD_SHARE`] on, else as `outside` says. The one
+/// rule for a whole session ([`apply_push_to_talk`]) and for the live window, which labels
+/// each vocalisation as it ends. Any thread.
+pub fn push_to_talk_speaker(held_share: f64, guess: Speaker, outside: OutsideKey) -> Speaker {
+    if held_share >= PARTNER_HELD_SHARE {
+        return Speaker::Partner;
+    }
+    match outside {
+        OutsideKey::User => Speaker::User,
+        OutsideKey::UnknownIsUser if guess == Speaker::Unknown => Speaker::User,
+        OutsideKey::UnknownIsUser | OutsideKey::KeepGuess => guess,
+    }
+}
+
+/// Overrides the guessed speakers with the partner's push-to-talk key
+/// ([`push_to_talk_speaker`]): a segment that lies at least half inside the key-held intervals
+/// is the partner's; when `exclusive` (the partner uses the key for every vocalisation of
+/// theirs), every other segment is the user's. Without `exclusive`, segments outside the
+/// intervals keep their guess (`A`/`B` guesses become `user`/`partner` by whichever of them
+/// the key matched more).
 pub fn apply_push_to_talk(segments: &mut [Segment], held: &[HeldInterval], exclusive: bool) {
-    let inside = |v: &Vocalisation| -> f64 {
-        let (s, e) = (v.start.secs(), v.end.secs());
-        let covered: f64 = held
-            .iter()
-            .map(|h| (e.min(h.end_secs) - s.max(h.start_secs)).max(0.0))
-            .sum();
-        covered / (e - s).max(1e-9)
-    };
+    let inside = |v: &Vocalisation| held_share(v.start.secs(), v.end.secs(), held.iter().copied());
     // Which unnamed voice does the key point at?
     let (mut a_held, mut b_held) = (0usize, 0usize);
     for s in segments.iter() {
-        if inside(&s.vocalisation) >= 0.5 {
+        if inside(&s.vocalisation) >= PARTNER_HELD_SHARE {
             match s.speaker {
                 Speaker::A => a_held += 1,
                 Speaker::B => b_held += 1,
@@ -733,18 +774,23 @@ pub fn apply_push_to_talk(segments: &mut [Segment], held: &[HeldInterval], exclu
     } else {
         Speaker::A
     };
+    let outside = if exclusive {
+        OutsideKey::User
+    } else {
+        OutsideKey::KeepGuess
+    };
     for s in segments.iter_mut() {
-        if inside(&s.vocalisation) >= 0.5 {
-            s.speaker = Speaker::Partner;
-        } else if exclusive {
-            s.speaker = Speaker::User;
-        } else if matches!(s.speaker, Speaker::A | Speaker::B) && a_held + b_held > 0 {
-            s.speaker = if s.speaker == partner_voice {
-                Speaker::Partner
-            } else {
-                Speaker::User
-            };
-        }
+        let guess = match s.speaker {
+            Speaker::A | Speaker::B if a_held + b_held > 0 => {
+                if s.speaker == partner_voice {
+                    Speaker::Partner
+                } else {
+                    Speaker::User
+                }
+            }
+            other => other,
+        };
+        s.speaker = push_to_talk_speaker(inside(&s.vocalisation), guess, outside);
     }
 }
 
@@ -877,6 +923,50 @@ mod tests {
         let frames = |n: usize| vec![[0f32; DIM]; n];
         let feats = [frames(60), frames(middle_frames), frames(60)];
         turn_taking_smooth(&vocs, &[1.0, 0.6, 1.0], &feats)[1]
+    }
+
+    #[test]
+    fn the_key_names_a_sound_as_it_ends_as_it_names_a_session() {
+        let held = [HeldInterval {
+            start_secs: 1.9,
+            end_secs: 3.1,
+        }];
+        let share = |a: f64, b: f64| held_share(a, b, held.iter().copied());
+        // Held over the whole sound: the partner's, whatever the voice said.
+        assert_eq!(
+            push_to_talk_speaker(share(2.0, 3.0), Speaker::User, OutsideKey::KeepGuess),
+            Speaker::Partner
+        );
+        // Held over less than half of it: its voice label stands.
+        assert!(share(2.8, 4.0) < PARTNER_HELD_SHARE);
+        assert_eq!(
+            push_to_talk_speaker(share(2.8, 4.0), Speaker::Partner, OutsideKey::UnknownIsUser),
+            Speaker::Partner
+        );
+        // Once the key is in use live, an unlabelled sound outside it is the user's.
+        assert_eq!(
+            push_to_talk_speaker(share(4.0, 5.0), Speaker::Unknown, OutsideKey::UnknownIsUser),
+            Speaker::User
+        );
+        assert_eq!(
+            push_to_talk_speaker(share(4.0, 5.0), Speaker::Unknown, OutsideKey::KeepGuess),
+            Speaker::Unknown
+        );
+        // A key still held (open interval) covers the sound going on.
+        let open = HeldInterval {
+            start_secs: 6.0,
+            end_secs: f64::INFINITY,
+        };
+        assert_eq!(held_share(6.5, 7.0, [open]), 1.0);
+        // The session rule agrees with the per-sound one.
+        let mut segs = [Segment {
+            vocalisation: vocalisation(2.0, 3.0),
+            speaker: Speaker::User,
+            track: 0,
+            margin: 1.0,
+        }];
+        apply_push_to_talk(&mut segs, &held, false);
+        assert_eq!(segs[0].speaker, Speaker::Partner);
     }
 
     #[test]

@@ -6,10 +6,27 @@
 //! voice features).
 
 use crate::analysis::vocal::{rhythm, syllable_rate_hz};
-use crate::config::HOP_LEN;
+use crate::config::{ANALYSIS_RATE_HZ, HOP_LEN};
 use crate::dsp::voice::Cepstrum;
 use crate::events::{Event, Vocalisation};
 use crate::time::SampleTime;
+
+/// An onset up to this long before a vocalisation's start still belongs to it (30 ms, in
+/// samples at the analysis rate): the onset detector fires on the attack, a little before the
+/// vocalisation tracker opens.
+pub const ONSET_SLACK_SAMPLES: u64 = ANALYSIS_RATE_HZ as u64 * 30 / 1000;
+
+/// Whether an onset at `onset` belongs to the vocalisation `[start, end)`: from
+/// [`ONSET_SLACK_SAMPLES`] before its start to its end. The one rule for the offline shapes
+/// and parts and the live window's card and shape. Any thread.
+pub fn onset_belongs(onset: SampleTime, start: SampleTime, end: SampleTime) -> bool {
+    onset >= onsets_from(start) && onset < end
+}
+
+/// The earliest time an onset of a vocalisation starting at `start` may have. Any thread.
+pub fn onsets_from(start: SampleTime) -> SampleTime {
+    SampleTime(start.0.saturating_sub(ONSET_SLACK_SAMPLES))
+}
 
 /// One 10 ms frame of a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -89,7 +106,7 @@ impl ChannelTrack {
     /// vocalisation (used when attribution cuts a vocalisation into parts).
     pub fn summarise(&self, start: SampleTime, end: SampleTime) -> Vocalisation {
         let frames = self.frames_in(frame_of(start), frame_of(end));
-        let mut peak = -120f32;
+        let mut peak = crate::dsp::SILENCE_DBFS;
         let mut power = 0f64;
         let mut f0s: Vec<f32> = Vec::new();
         for f in frames {
@@ -107,9 +124,9 @@ impl ChannelTrack {
                 f0s[((f0s.len() - 1) as f64 * p).round() as usize]
             }
         };
-        // An onset up to 30 ms before the cut still belongs to the part.
+        // An onset a little before the cut still belongs to the part.
         let onsets: Vec<f64> = self
-            .onsets_in(SampleTime(start.0.saturating_sub(480)), end)
+            .onsets_in(onsets_from(start), end)
             .map(SampleTime::secs)
             .collect();
         let iois: Vec<f64> = onsets.windows(2).map(|w| w[1] - w[0]).collect();
@@ -133,5 +150,24 @@ impl ChannelTrack {
             mean_ioi_secs: mean_ioi as f32,
             regularity,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_onset_just_before_a_vocalisation_belongs_to_it() {
+        let (start, end) = (SampleTime::from_secs(1.0), SampleTime::from_secs(2.0));
+        assert_eq!(ONSET_SLACK_SAMPLES, 480, "30 ms at 16 kHz");
+        assert!(onset_belongs(SampleTime::from_secs(0.98), start, end));
+        assert!(!onset_belongs(SampleTime::from_secs(0.96), start, end));
+        assert!(onset_belongs(SampleTime::from_secs(1.5), start, end));
+        assert!(
+            !onset_belongs(end, start, end),
+            "the end is the next sound's"
+        );
+        assert!(onset_belongs(SampleTime(0), SampleTime(100), end));
     }
 }

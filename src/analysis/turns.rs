@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analysis::speaker::Speaker;
+use crate::analysis::stats;
 
 /// One vocalisation on the session timeline.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,8 +79,26 @@ fn known(s: Speaker) -> bool {
     !matches!(s, Speaker::Unknown)
 }
 
-/// The turns of a timeline under `settings`: two consecutive vocalisations (by start) by
-/// different speakers whose latency the model admits. `utterances` must be sorted by start.
+/// The answer window: the latency (s, `next` start − `prev` end; negative when it overlaps)
+/// at which `next` answers `prev` under `settings`, or `None` when it does not answer it: a
+/// different speaker, starting no earlier than `prev` and within the model's windows.
+/// [`find_turns`] applies it to consecutive vocalisations; the live window to the partner's
+/// sound and the person's sound before it. Any thread.
+pub fn answer_latency_secs(
+    prev: &Utterance,
+    next: &Utterance,
+    settings: &TurnSettings,
+) -> Option<f64> {
+    let latency_secs = next.start_secs - prev.end_secs;
+    (prev.speaker != next.speaker
+        && next.start_secs >= prev.start_secs
+        && settings.admits(latency_secs))
+    .then_some(latency_secs)
+}
+
+/// The turns of a timeline under `settings`: two consecutive vocalisations (by start) of
+/// known speakers where the second answers the first ([`answer_latency_secs`]).
+/// `utterances` must be sorted by start.
 pub fn find_turns(utterances: &[Utterance], settings: &TurnSettings) -> Vec<Turn> {
     let idx: Vec<usize> = (0..utterances.len())
         .filter(|&i| known(utterances[i].speaker))
@@ -87,8 +106,7 @@ pub fn find_turns(utterances: &[Utterance], settings: &TurnSettings) -> Vec<Turn
     idx.windows(2)
         .filter_map(|w| {
             let (p, n) = (&utterances[w[0]], &utterances[w[1]]);
-            let latency = n.start_secs - p.end_secs;
-            (p.speaker != n.speaker && settings.admits(latency)).then_some(Turn {
+            answer_latency_secs(p, n, settings).map(|latency| Turn {
                 prev: w[0],
                 next: w[1],
                 from: p.speaker,
@@ -101,9 +119,10 @@ pub fn find_turns(utterances: &[Utterance], settings: &TurnSettings) -> Vec<Turn
         .collect()
 }
 
-/// Median and spread of a set of latencies (s).
+/// Median and spread of the latencies of the answers (turns) of one direction (s). Not
+/// `live::latency::LatencyStats`, the running distribution of processing delays.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct LatencyStats {
+pub struct AnswerLatencies {
     pub n: usize,
     #[serde(rename = "median_s")]
     pub median_secs: f64,
@@ -115,22 +134,18 @@ pub struct LatencyStats {
     pub iqr_secs: f64,
 }
 
+/// [`stats::quantile`], NaN when empty (as the JSON report writes a missing value).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    stats::quantile(sorted, q).unwrap_or(f64::NAN)
 }
 
-fn latency_stats(mut x: Vec<f64>) -> Option<LatencyStats> {
+fn answer_latencies(mut x: Vec<f64>) -> Option<AnswerLatencies> {
     if x.is_empty() {
         return None;
     }
     x.sort_by(f64::total_cmp);
     let (p25, p75) = (quantile(&x, 0.25), quantile(&x, 0.75));
-    Some(LatencyStats {
+    Some(AnswerLatencies {
         n: x.len(),
         median_secs: round3(quantile(&x, 0.5)),
         p25_secs: round3(p25),
@@ -175,7 +190,7 @@ pub struct TurnMeasures {
     /// Most turns in one chain.
     pub longest_chain: usize,
     /// Latencies by direction ("user->partner", ...).
-    pub latency_by_direction: BTreeMap<String, LatencyStats>,
+    pub latency_by_direction: BTreeMap<String, AnswerLatencies>,
     /// Turns whose answer overlaps the previous vocalisation.
     pub overlaps: usize,
     pub turns_per_minute: Vec<usize>,
@@ -440,7 +455,7 @@ pub fn measure_turns(
                 exchanges_initiated_by: started,
                 median_latency_secs_by_direction: lat
                     .into_iter()
-                    .filter_map(|(k, v)| latency_stats(v).map(|s| (k, s.median_secs)))
+                    .filter_map(|(k, v)| answer_latencies(v).map(|s| (k, s.median_secs)))
                     .collect(),
             }
         })
@@ -455,7 +470,7 @@ pub fn measure_turns(
         longest_chain: ch.iter().map(|c| c.1).max().unwrap_or(0),
         latency_by_direction: by_dir
             .into_iter()
-            .filter_map(|(k, v)| latency_stats(v).map(|s| (k, s)))
+            .filter_map(|(k, v)| answer_latencies(v).map(|s| (k, s)))
             .collect(),
         overlaps: turns.iter().filter(|t| t.latency_secs < 0.0).count(),
         turns_per_minute: per_min,
@@ -507,5 +522,54 @@ pub fn vocal_activity(utterances: &[Utterance], duration_secs: f64) -> VocalActi
             .into_iter()
             .map(|(k, v)| (k, v.into_iter().map(round3).collect()))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(speaker: Speaker, start_secs: f64, end_secs: f64) -> Utterance {
+        Utterance {
+            speaker,
+            start_secs,
+            end_secs,
+        }
+    }
+
+    #[test]
+    fn the_answer_window_is_the_turn_models() {
+        let person = u(Speaker::User, 0.5, 1.5);
+        let answer = |start_secs: f64| u(Speaker::Partner, start_secs, start_secs + 1.0);
+        let lena = TurnSettings::LENA;
+        // An answer 0.8 s after the sound, and one overlapping it, are answers under LENA.
+        let latency = answer_latency_secs(&person, &answer(2.3), &lena);
+        assert!(
+            latency.is_some_and(|l| (l - 0.8).abs() < 1e-12),
+            "{latency:?}"
+        );
+        assert_eq!(
+            answer_latency_secs(&person, &answer(1.0), &lena),
+            Some(-0.5)
+        );
+        // 5 s after it is too late; a sound begun before the person's answers nothing.
+        assert_eq!(answer_latency_secs(&person, &answer(6.5), &lena), None);
+        assert_eq!(answer_latency_secs(&person, &answer(0.4), &lena), None);
+        // chattr's windows are narrower.
+        let chattr = TurnSettings::CHATTR;
+        assert_eq!(answer_latency_secs(&person, &answer(4.0), &chattr), None);
+        assert_eq!(
+            answer_latency_secs(&person, &answer(2.0), &chattr),
+            Some(0.5)
+        );
+        // The same speaker does not answer themself.
+        assert_eq!(
+            answer_latency_secs(&person, &u(Speaker::User, 2.0, 3.0), &lena),
+            None
+        );
+        // find_turns finds exactly these answers between consecutive sounds.
+        let t = find_turns(&[person, answer(2.3)], &lena);
+        assert_eq!(t.len(), 1);
+        assert!((t[0].latency_secs - 0.8).abs() < 1e-12);
     }
 }

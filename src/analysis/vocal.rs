@@ -93,7 +93,7 @@ pub fn syllable_rate_hz(mean_ioi_s: f64) -> f32 {
 }
 
 fn semitones(f0_hz: f32) -> f32 {
-    12.0 * f0_hz.max(f32::MIN_POSITIVE).log2()
+    crate::dsp::semitones(f0_hz.max(f32::MIN_POSITIVE), 1.0)
 }
 
 /// Median, mean absolute deviation from the median, and drift (the least-squares linear

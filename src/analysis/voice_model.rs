@@ -49,8 +49,6 @@ pub struct VoiceModel {
     vars: Vec<[f64; G]>,
     /// Per component: −½ Σ log(2π var).
     log_norms: Vec<f64>,
-    /// Voiced frames it was trained on.
-    frames: usize,
     /// Pitch: mean and standard deviation of f0 in octaves re 100 Hz.
     pitch_mean: f64,
     pitch_sd: f64,
@@ -141,7 +139,6 @@ impl VoiceModel {
             means: centres,
             vars: vec![var; k],
             log_norms: vec![0.0; k],
-            frames: n,
             pitch_mean,
             pitch_sd,
         };
@@ -187,11 +184,6 @@ impl VoiceModel {
             model.update_norms();
         }
         Ok(model)
-    }
-
-    /// Voiced frames it was trained on.
-    pub fn frames(&self) -> usize {
-        self.frames
     }
 
     fn update_norms(&mut self) {

@@ -3,9 +3,11 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2};
 
-use super::state::{LiveModel, MirrorCard, TurnCue, RIBBON_SECS};
+use super::state::{LiveModel, MirrorCard, RIBBON_SECS};
 use super::theme::Palette;
+use crate::analysis::cue::TurnCue;
 use crate::analysis::mirror::MirrorScore;
+use crate::dsp::semitones_f64;
 
 /// Level (dBFS) drawn with the thinnest and the thickest ribbon.
 const QUIET_DBFS: f32 = -60.0;
@@ -41,10 +43,6 @@ pub fn turn_cue_ui(ui: &mut Ui, cue: TurnCue, pal: &Palette) {
     });
 }
 
-fn semitones(f0_hz: f64, ref_hz: f64) -> f64 {
-    12.0 * (f0_hz / ref_hz).log2()
-}
-
 fn width_for(level_dbfs: f32) -> f32 {
     let x = ((level_dbfs - QUIET_DBFS) / (LOUD_DBFS - QUIET_DBFS)).clamp(0.0, 1.0);
     RIBBON_MIN_WIDTH + x * (RIBBON_MAX_WIDTH - RIBBON_MIN_WIDTH)
@@ -59,11 +57,11 @@ pub fn ribbon_ui(ui: &mut Ui, model: &LiveModel, f0_range_hz: (f64, f64), pal: &
     let beats_h = 36.0;
     let plot = Rect::from_min_max(rect.min, Pos2::new(rect.max.x, rect.max.y - beats_h));
     let (lo_hz, hi_hz) = f0_range_hz;
-    let span_st = semitones(hi_hz, lo_hz).max(1.0);
+    let span_st = semitones_f64(hi_hz, lo_hz).max(1.0);
     let now = model.now_secs;
     let x_of = |t: f64| plot.max.x - ((now - t) / RIBBON_SECS) as f32 * plot.width();
     let y_of = |f: f64| {
-        let st = semitones(f.clamp(lo_hz, hi_hz), lo_hz);
+        let st = semitones_f64(f.clamp(lo_hz, hi_hz), lo_hz);
         plot.max.y - (st / span_st) as f32 * plot.height()
     };
 
@@ -219,7 +217,7 @@ fn draw_card_contour(ui: &Ui, rect: Rect, card: &MirrorCard, pal: &Palette) {
     let raw: Vec<f64> = card
         .contour
         .iter()
-        .map(|&(_, f)| 12.0 * f64::from(f).log2())
+        .map(|&(_, f)| semitones_f64(f64::from(f), 1.0))
         .collect();
     // A median of three steadies single-frame jumps, so the shape reads at a glance.
     let st: Vec<f64> = (0..raw.len())

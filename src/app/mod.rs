@@ -22,12 +22,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 use egui::{Key, RichText};
 
+use crate::analysis::cue::TurnCue;
 use crate::audio::capture::ChannelRoute;
 use crate::audio::device::{list_inputs, InputDeviceInfo};
 use crate::live::{InputChoice, LiveError, LiveOptions, LivePipeline, RecordTo};
 use crate::session::log::LogLine;
 use settings::{PaletteChoice, Settings, SettingsStore, ThemeChoice};
-use state::{LiveModel, TurnCue};
+use state::LiveModel;
 use theme::Palette;
 
 /// Keys 1–9: the observation codes.

@@ -4,8 +4,14 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use crate::analysis::cue::{self, Heard, TurnCue};
 use crate::analysis::mirror::{mirror_score, MirrorScore, MirrorWeights, VocalShape};
-use crate::analysis::speaker::Speaker;
+use crate::analysis::speaker::{
+    held_share, push_to_talk_speaker, HeldInterval, OutsideKey, Speaker,
+};
+use crate::analysis::stats;
+use crate::analysis::track::onset_belongs;
+use crate::analysis::turns::{answer_latency_secs, TurnSettings, Utterance};
 use crate::events::{Event, Vocalisation};
 use crate::live::latency::{LatencyStats, LatencySummary};
 use crate::live::{InputStatus, LiveMessage, LATENCY_WARM_UP_SECS};
@@ -15,8 +21,6 @@ use crate::time::SampleTime;
 pub const HISTORY_SECS: f64 = 15.0;
 /// Seconds the pitch ribbon shows.
 pub const RIBBON_SECS: f64 = 10.0;
-/// After this long without a sound the turn cue rests ("quiet").
-pub const QUIET_AFTER_SECS: f64 = 20.0;
 /// The mirror card keeps at most this many contour points.
 const CARD_POINTS: usize = 200;
 /// Minutes of vocal-activity history kept (one bin per minute).
@@ -52,8 +56,9 @@ const AWAITING_KEPT: usize = 16;
 const LABEL_WAIT_SECS: f64 = 2.0;
 /// Markers the live screen remembers (ticks on the ribbon, the last one named).
 const MARKERS_KEPT: usize = 64;
-/// A partner sound starting later than this after the person's (s) is not an answer to it.
-const ANSWER_WITHIN_SECS: f64 = 5.0;
+/// Which partner sound answers the person's: LENA's turn model (a change of speaker within
+/// 5 s), under which the session report scores the partner's answers too.
+const ANSWER_WINDOW: TurnSettings = TurnSettings::LENA;
 /// Response latencies kept for the pace view.
 const LATENCIES_KEPT: usize = 200;
 
@@ -106,28 +111,8 @@ impl Pace {
 
     /// Median response latency of the partner (s).
     pub fn median_latency_secs(&self) -> Option<f64> {
-        if self.latencies_secs.is_empty() {
-            return None;
-        }
-        let mut v: Vec<f64> = self.latencies_secs.iter().copied().collect();
-        v.sort_by(f64::total_cmp);
-        Some(v[v.len() / 2])
+        stats::median(self.latencies_secs.iter().copied())
     }
-}
-
-/// The one cue the window leads with.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TurnCue {
-    /// Nothing heard yet.
-    Waiting,
-    /// Someone is vocalising (or has just paused, shorter than the pause threshold).
-    Listening,
-    /// The sound ended and a pause has opened: the partner's turn.
-    YourTurn { pause_secs: f64 },
-    /// A long silence: nothing to do but wait.
-    Quiet { pause_secs: f64 },
-    /// The partner holds the push-to-talk key: they are answering.
-    Answering,
 }
 
 /// The input as the status line describes it.
@@ -287,8 +272,8 @@ impl LiveModel {
                         .filter_map(|p| p.f0_hz),
                     self.onsets
                         .iter()
-                        .filter(|&&o| o >= v.start.secs() - 0.03 && o < v.end.secs())
-                        .map(|&o| SampleTime::from_secs(o)),
+                        .map(|&o| SampleTime::from_secs(o))
+                        .filter(|&o| onset_belongs(o, v.start, v.end)),
                 );
                 if self.expect_voice_labels {
                     // Its label comes a moment later (LiveMessage::Speaker).
@@ -350,6 +335,8 @@ impl LiveModel {
                 self.add_activity(&v);
                 self.card = Some(self.card_for(&v));
                 self.last_vocalisation = Some(v);
+                // An unattributed sound too: it was labelled as it ended, perhaps before the
+                // key was first used, and may be the sound the partner answers.
                 self.last_person = Some((v, shape));
             }
         }
@@ -380,27 +367,40 @@ impl LiveModel {
                 .any(|&(a, b)| t_secs >= a && t_secs <= b)
     }
 
-    /// Whose sound `v` was: the partner's when the key was held over most of it.
+    /// Whose sound `v` was, by [`push_to_talk_speaker`]: the partner's when the key was held
+    /// over most of it, else its voice label; once the key has been used, an unlabelled sound
+    /// is the person's. UI thread.
     pub fn who(&self, v: &Vocalisation) -> Who {
-        let (a, b) = (v.start.secs(), v.end.secs());
-        let open = self.partner_key_since.map(|s| (s, f64::INFINITY));
-        let held: f64 = self
+        let open = self.partner_key_since.map(|start_secs| HeldInterval {
+            start_secs,
+            end_secs: f64::INFINITY,
+        });
+        let held = self
             .held
             .iter()
-            .copied()
-            .chain(open)
-            .map(|(s, e)| (e.min(b) - s.max(a)).max(0.0))
-            .sum();
-        let by_voice = self
-            .voice_label
-            .filter(|(s, e, _)| *s == v.start && *e == v.end)
-            .map(|(_, _, who)| who);
-        if held >= 0.5 * (b - a) || by_voice == Some(Speaker::Partner) {
-            Who::Partner
-        } else if by_voice == Some(Speaker::User) || self.push_to_talk_used {
-            Who::Person
+            .map(|&(start_secs, end_secs)| HeldInterval {
+                start_secs,
+                end_secs,
+            })
+            .chain(open);
+        let share = held_share(v.start.secs(), v.end.secs(), held);
+        let guess = match self.voice_label {
+            Some((s, e, who @ (Speaker::User | Speaker::Partner)))
+                if s == v.start && e == v.end =>
+            {
+                who
+            }
+            _ => Speaker::Unknown,
+        };
+        let outside = if self.push_to_talk_used {
+            OutsideKey::UnknownIsUser
         } else {
-            Who::Unknown
+            OutsideKey::KeepGuess
+        };
+        match push_to_talk_speaker(share, guess, outside) {
+            Speaker::Partner => Who::Partner,
+            Speaker::User => Who::Person,
+            Speaker::A | Speaker::B | Speaker::Unknown => Who::Unknown,
         }
     }
 
@@ -415,10 +415,18 @@ impl LiveModel {
         let Some((person, person_shape)) = &self.last_person else {
             return;
         };
-        let latency_secs = v.start.secs() - person.end.secs();
-        if !(-person.duration_secs()..=ANSWER_WITHIN_SECS).contains(&latency_secs) {
+        let utterance = |speaker, v: &Vocalisation| Utterance {
+            speaker,
+            start_secs: v.start.secs(),
+            end_secs: v.end.secs(),
+        };
+        let Some(latency_secs) = answer_latency_secs(
+            &utterance(Speaker::User, person),
+            &utterance(Speaker::Partner, v),
+            &ANSWER_WINDOW,
+        ) else {
             return;
-        }
+        };
         let score = mirror_score(person_shape, shape, &MirrorWeights::default());
         if self.echoes.len() == ECHOES_KEPT {
             self.echoes.pop_front();
@@ -464,7 +472,7 @@ impl LiveModel {
             beats: self
                 .onsets
                 .iter()
-                .filter(|&&o| o >= start - 0.05 && o <= end)
+                .filter(|&&o| onset_belongs(SampleTime::from_secs(o), v.start, v.end))
                 .map(|&o| (o - start).max(0.0))
                 .collect(),
             f0_median_hz: v.f0_median_hz,
@@ -473,25 +481,16 @@ impl LiveModel {
         }
     }
 
-    /// The cue to show now, with `pause_secs` the pause threshold.
+    /// The cue to show now ([`cue::turn_cue`]), with `pause_threshold_secs` the pause that
+    /// opens the partner's turn. UI thread.
     pub fn turn_cue(&self, pause_threshold_secs: f64) -> TurnCue {
-        if self.partner_key_since.is_some() {
-            return TurnCue::Answering;
-        }
-        if self.vocalising_since.is_some() {
-            return TurnCue::Listening;
-        }
-        let Some(last) = &self.last_vocalisation else {
-            return TurnCue::Waiting;
+        let heard = Heard {
+            now_secs: self.now_secs,
+            partner_answering: self.partner_key_since.is_some(),
+            vocalising: self.vocalising_since.is_some(),
+            last_end_secs: self.last_vocalisation.map(|v| v.end.secs()),
         };
-        let pause_secs = (self.now_secs - last.end.secs()).max(0.0);
-        if pause_secs >= QUIET_AFTER_SECS {
-            TurnCue::Quiet { pause_secs }
-        } else if pause_secs >= pause_threshold_secs {
-            TurnCue::YourTurn { pause_secs }
-        } else {
-            TurnCue::Listening
-        }
+        cue::turn_cue(&heard, pause_threshold_secs)
     }
 
     /// Syllables per second now: of the vocalisation in progress (its onsets so far), else of
@@ -561,10 +560,6 @@ impl LiveModel {
             .rev()
             .take_while(|p| p.t_secs >= self.now_secs - RIBBON_SECS)
             .any(|p| p.f0_hz.is_some())
-    }
-
-    pub fn now(&self) -> SampleTime {
-        SampleTime::from_secs(self.now_secs)
     }
 }
 

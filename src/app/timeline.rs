@@ -7,6 +7,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Ui, V
 use super::review::{Loaded, Selection};
 use super::theme::Palette;
 use crate::analysis::speaker::Speaker;
+use crate::dsp::semitones;
 
 /// Heights of the lanes (points).
 const MARKER_H: f32 = 22.0;
@@ -233,9 +234,9 @@ pub fn timeline_ui(
         hi = hi.max(*f0);
     }
     if hi > lo {
-        let (st_lo, st_hi) = (12.0 * (lo / 0.97).log2(), 12.0 * (hi * 1.03).log2());
+        let (st_lo, st_hi) = (semitones(lo / 0.97, 1.0), semitones(hi * 1.03, 1.0));
         let y_of = |f0: f32| {
-            let st = 12.0 * f0.log2();
+            let st = semitones(f0, 1.0);
             l.pitch.bottom() - (st - st_lo) / (st_hi - st_lo).max(1.0) * l.pitch.height()
         };
         for (text, f) in [(format!("{lo:.0} Hz"), lo), (format!("{hi:.0} Hz"), hi)] {

@@ -74,7 +74,7 @@ mod tests {
     }
 }
 
-/// Level bins of 0.5 dB from -120 dB to 0 dB.
+/// Level bins of 0.5 dB from [`super::SILENCE_DBFS`] to 0 dB.
 const BINS: usize = 240;
 
 /// A running percentile of frame levels over a sliding window: the typical background level
@@ -103,7 +103,7 @@ impl LevelPercentile {
 
     /// Adds one frame level (dB). Analysis thread.
     pub fn push(&mut self, level_db: f32) {
-        let bin = ((level_db + 120.0) * 2.0).clamp(0.0, (BINS - 1) as f32) as usize;
+        let bin = ((level_db - super::SILENCE_DBFS) * 2.0).clamp(0.0, (BINS - 1) as f32) as usize;
         if self.filled == self.ring.len() {
             let old = usize::from(self.ring[self.head]);
             self.counts[old] -= 1;
@@ -115,17 +115,17 @@ impl LevelPercentile {
         self.head = (self.head + 1) % self.ring.len();
     }
 
-    /// The current percentile (dB); -120 before any frame.
+    /// The current percentile (dB); [`super::SILENCE_DBFS`] before any frame.
     pub fn level_db(&self) -> f32 {
         let target = (self.quantile * self.filled.saturating_sub(1) as f32).round() as u32;
         let mut seen = 0u32;
         for (bin, &c) in self.counts.iter().enumerate() {
             seen += c;
             if seen > target {
-                return bin as f32 / 2.0 - 120.0;
+                return bin as f32 / 2.0 + super::SILENCE_DBFS;
             }
         }
-        -120.0
+        super::SILENCE_DBFS
     }
 }
 

@@ -243,7 +243,7 @@ impl PitchAnalyzer {
         let mid = self.centre_offset();
         let (lo, hi) = (mid.saturating_sub(half), (mid + half).min(frame.len()));
         if hi <= lo {
-            return -120.0;
+            return super::SILENCE_DBFS;
         }
         let power = sum_sq_f64(&frame[lo..hi]) / (hi - lo) as f64;
         super::power_to_db(power)
@@ -278,7 +278,7 @@ impl PitchAnalyzer {
         let len = self.frame_len();
         let mut out = FrameFeatures::default();
         if frame.len() < len {
-            out.level_db = -120.0;
+            out.level_db = super::SILENCE_DBFS;
             return out;
         }
         let frame = &frame[..len];

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use super::{participant_name, xml_escape as esc, ExportContext};
 use crate::analysis::speaker::Speaker;
+use crate::analysis::stats::quantile;
 use crate::analysis::turns::TurnMeasures;
 use crate::session::model::SessionModel;
 
@@ -52,15 +53,6 @@ fn tick_step(span: f64) -> f64 {
     .into_iter()
     .find(|s| span / s <= 10.0)
     .unwrap_or(3600.0)
-}
-
-fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
 struct Report<'a> {
