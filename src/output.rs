@@ -508,30 +508,34 @@ impl AnalysisWriter {
 }
 
 fn write_turn(out: &mut impl Write, r: &TurnRow) -> io::Result<()> {
+    writeln!(out, "{}", turn_fields(r).join(","))
+}
+
+/// The fields of one `NAME.turns.csv` row ([`TURNS_HEADER`]): the one writer of turn rows, for
+/// `attune analyze` and `attune export`. Any thread.
+pub fn turn_fields(r: &TurnRow) -> [String; 18] {
     let t = &r.turn;
     let m = |x: Option<f32>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
-    writeln!(
-        out,
-        "{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{},{:.3},{},{},{},{},{},{},{},{}",
-        t.from.as_str(),
-        t.to.as_str(),
+    [
+        t.from.as_str().to_string(),
+        t.to.as_str().to_string(),
         t.direction(),
-        r.prev_start_secs,
-        t.prev_end_secs,
-        t.next_start_secs,
-        r.next_end_secs,
-        t.latency_secs,
-        u8::from(t.latency_secs < 0.0),
-        t.overlap_secs(),
-        u8::from(r.chattr),
-        u8::from(r.lena),
+        format!("{:.3}", r.prev_start_secs),
+        format!("{:.3}", t.prev_end_secs),
+        format!("{:.3}", t.next_start_secs),
+        format!("{:.3}", r.next_end_secs),
+        format!("{:.3}", t.latency_secs),
+        u8::from(t.latency_secs < 0.0).to_string(),
+        format!("{:.3}", t.overlap_secs()),
+        u8::from(r.chattr).to_string(),
+        u8::from(r.lena).to_string(),
         m(r.mirror.map(|s| s.score)),
         m(r.mirror.map(|s| s.contour)),
         m(r.mirror.map(|s| s.register)),
         m(r.mirror.map(|s| s.duration)),
         m(r.mirror.map(|s| s.beats)),
         m(r.mirror.map(|s| s.loudness)),
-    )
+    ]
 }
 
 fn ratio(a: f64, b: f64) -> f64 {

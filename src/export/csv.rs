@@ -90,30 +90,8 @@ pub fn segments(model: &SessionModel) -> io::Result<Vec<u8>> {
 pub fn turns(model: &SessionModel) -> io::Result<Vec<u8>> {
     let mut w = writer();
     w.write_record(crate::output::TURNS_HEADER.split(','))?;
-    let part = |x: Option<f32>| x.map(|v| format!("{v:.1}")).unwrap_or_default();
     for r in &model.turns {
-        let t = &r.turn;
-        let m = r.mirror;
-        w.write_record([
-            t.from.as_str().to_string(),
-            t.to.as_str().to_string(),
-            t.direction(),
-            secs_text(ms_of(r.prev_start_secs)),
-            secs_text(ms_of(t.prev_end_secs)),
-            secs_text(ms_of(t.next_start_secs)),
-            secs_text(ms_of(r.next_end_secs)),
-            format!("{:.3}", t.latency_secs),
-            u8::from(t.latency_secs < 0.0).to_string(),
-            format!("{:.3}", t.overlap_secs()),
-            u8::from(r.chattr).to_string(),
-            u8::from(r.lena).to_string(),
-            part(m.map(|s| s.score)),
-            part(m.map(|s| s.contour)),
-            part(m.map(|s| s.register)),
-            part(m.map(|s| s.duration)),
-            part(m.map(|s| s.beats)),
-            part(m.map(|s| s.loudness)),
-        ])?;
+        w.write_record(crate::output::turn_fields(r))?;
     }
     finish(w)
 }
