@@ -1,7 +1,6 @@
 //! Command-line entry points. `attune analyze` runs one worker per input on a rayon pool and
 //! shows a progress bar on the main thread's terminal.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +9,6 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 
 use crate::analysis::report::SpeakerMode;
 use crate::analysis::voice_model::VoiceModel;
@@ -20,11 +18,10 @@ use crate::audio::capture::ChannelRoute;
 use crate::audio::decode::ChannelSelect;
 use crate::audio::device::list_inputs;
 use crate::config::AnalysisConfig;
-use crate::driver::files::{load_voice, FileError};
-use crate::export::{export_session, write_private, ExportError, Format};
+use crate::driver::files::load_voice;
+use crate::export::{export_session, ExportError, Format};
 use crate::live::{InputChoice, LiveOptions};
-use crate::offline::{analyze_file, analyze_session_file};
-use crate::output::Summary;
+use crate::offline::{collect_jobs, write_corpus_summary, Batch};
 use crate::session::folder::sessions_dir;
 use crate::session::model::{LoadOptions, SessionError, SessionModel};
 
@@ -426,18 +423,6 @@ fn devices() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Audio file extensions picked up from folders.
-const AUDIO_EXTENSIONS: &[&str] = &[
-    "wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "mov", "aac",
-];
-
-/// One input file and the name its results get.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub path: PathBuf,
-    pub name: String,
-}
-
 fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let config = AnalysisConfig {
         f0_min_hz: args.f0_min,
@@ -460,12 +445,6 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("analyze-{i}"))
-        .build()
-        .context("cannot start the worker threads")?;
-
     let progress = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -482,32 +461,28 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     let audio_millis = AtomicU64::new(0);
     let started = Instant::now();
-    let results: Vec<Result<Summary, FileError>> = pool.install(|| {
-        jobs.par_iter()
-            .map(|job| {
-                let r = match &mode {
-                    None => analyze_file(&job.path, &job.name, &args.out, &config, channel),
-                    Some(m) => {
-                        analyze_session_file(&job.path, &job.name, &args.out, &config, channel, m)
+    let batch = Batch {
+        out_dir: &args.out,
+        config: &config,
+        channel,
+        mode: mode.as_ref(),
+        threads,
+    };
+    let results = batch
+        .run(&jobs, &|job, r| {
+            match r {
+                Ok(s) => {
+                    let ms = (s.statistics.duration_secs * 1000.0) as u64;
+                    audio_millis.fetch_add(ms, Ordering::Relaxed);
+                    for w in s.statistics.input_warnings() {
+                        progress.suspend(|| eprintln!("warning: {}: {w}", job.path.display()));
                     }
-                };
-                match &r {
-                    Ok(s) => {
-                        let ms = (s.statistics.duration_secs * 1000.0) as u64;
-                        audio_millis.fetch_add(ms, Ordering::Relaxed);
-                        for w in s.statistics.input_warnings() {
-                            progress.suspend(|| {
-                                eprintln!("warning: {}: {w}", job.path.display());
-                            });
-                        }
-                    }
-                    Err(e) => progress.suspend(|| eprintln!("error: {}: {e}", job.path.display())),
                 }
-                progress.inc(1);
-                r
-            })
-            .collect()
-    });
+                Err(e) => progress.suspend(|| eprintln!("error: {}: {e}", job.path.display())),
+            }
+            progress.inc(1);
+        })
+        .context("cannot start the worker threads")?;
     progress.finish_and_clear();
     let mut summary_failed = false;
     if jobs.len() > 1 || args.inputs.iter().any(|p| p.is_dir()) {
@@ -535,26 +510,6 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Writes `OUT/corpus.summary.csv` from the summaries of the inputs that succeeded (in input
-/// order). Main thread, after the workers.
-fn write_corpus_summary(
-    out: &Path,
-    jobs: &[Job],
-    results: &[Result<Summary, FileError>],
-) -> Result<(), ExportError> {
-    let rows: Vec<(String, Summary)> = jobs
-        .iter()
-        .zip(results)
-        .filter_map(|(j, r)| r.as_ref().ok().map(|s| (j.name.clone(), s.clone())))
-        .collect();
-    let path = out.join(crate::export::corpus::FILE_NAME);
-    let bytes = crate::export::corpus::render(&rows).map_err(|source| ExportError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    write_private(&path, &bytes)
 }
 
 /// `attune export`: opens the session (folder or audio file) with the reviewer's corrections
@@ -633,64 +588,4 @@ pub fn speaker_mode(
         partner: load(&args.partner_voice, "partner")?,
         user: load(&args.user_voice, "user")?,
     }))
-}
-
-/// Expands folders into their audio files and names every result uniquely.
-pub fn collect_jobs(inputs: &[PathBuf], recursive: bool) -> (Vec<Job>, Vec<String>) {
-    let mut jobs = Vec::new();
-    let mut errors = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            let mut found = Vec::new();
-            if let Err(e) = walk(input, recursive, &mut found) {
-                errors.push(format!("{}: cannot list the folder: {e}", input.display()));
-            }
-            found.sort();
-            for path in found {
-                let rel = path.strip_prefix(input).unwrap_or(&path).with_extension("");
-                let name = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("__");
-                jobs.push(Job { path, name });
-            }
-        } else {
-            let name = input
-                .file_stem()
-                .map_or_else(|| "input".to_string(), |s| s.to_string_lossy().into_owned());
-            jobs.push(Job {
-                path: input.clone(),
-                name,
-            });
-        }
-    }
-    // Two inputs with the same name get numbered so no result overwrites another.
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for job in &mut jobs {
-        let n = seen.entry(job.name.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            job.name = format!("{}-{}", job.name, n);
-        }
-    }
-    (jobs, errors)
-}
-
-fn walk(dir: &Path, recursive: bool, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            if recursive {
-                walk(&path, recursive, found)?;
-            }
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
-            found.push(path);
-        }
-    }
-    Ok(())
 }

@@ -3,15 +3,19 @@
 //! ([`crate::output`]); as a session, with speakers, turns and mirroring
 //! ([`crate::analysis::report`]). Recovery remakes a session's analyze files here too.
 //!
-//! Runs on the calling thread: an `analyze-N` worker, or the thread repairing a session.
+//! [`Batch`] runs many inputs on a pool of `analyze-N` worker threads; one input runs on the
+//! calling thread (a worker, or the thread repairing a session).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::analysis::report::{analyse_session, SpeakerMode};
 use crate::audio::decode::{AudioInfo, ChannelSelect};
 use crate::config::AnalysisConfig;
 use crate::driver::files::{analyse_track, FileError, Recording};
-use crate::output::{AnalysisWriter, InputDescription, Summary};
+use crate::output::{write_atomic, AnalysisWriter, InputDescription, Summary};
 
 /// Decodes, analyses and writes one input.
 pub fn analyze_file(
@@ -125,4 +129,146 @@ fn describe(parts: &[PathBuf], audio: AudioInfo, channel: ChannelSelect) -> Inpu
             ChannelSelect::Channel(c) => (c + 1).to_string(),
         },
     }
+}
+
+/// Audio file extensions picked up from folders.
+const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "mov", "aac",
+];
+
+/// One input file and the name its results get.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub path: PathBuf,
+    pub name: String,
+}
+
+/// Expands folders into their audio files and names every result uniquely.
+pub fn collect_jobs(inputs: &[PathBuf], recursive: bool) -> (Vec<Job>, Vec<String>) {
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found = Vec::new();
+            if let Err(e) = walk(input, recursive, &mut found) {
+                errors.push(format!("{}: cannot list the folder: {e}", input.display()));
+            }
+            found.sort();
+            for path in found {
+                let rel = path.strip_prefix(input).unwrap_or(&path).with_extension("");
+                let name = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("__");
+                jobs.push(Job { path, name });
+            }
+        } else {
+            let name = input
+                .file_stem()
+                .map_or_else(|| "input".to_string(), |s| s.to_string_lossy().into_owned());
+            jobs.push(Job {
+                path: input.clone(),
+                name,
+            });
+        }
+    }
+    // Two inputs with the same name get numbered so no result overwrites another.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for job in &mut jobs {
+        let n = seen.entry(job.name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            job.name = format!("{}-{}", job.name, n);
+        }
+    }
+    (jobs, errors)
+}
+
+fn walk(dir: &Path, recursive: bool, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if recursive {
+                walk(&path, recursive, found)?;
+            }
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// What a run of `attune analyze` over many inputs shares.
+pub struct Batch<'a> {
+    pub out_dir: &'a Path,
+    pub config: &'a AnalysisConfig,
+    pub channel: ChannelSelect,
+    /// How the speakers are told apart; `None`: not at all.
+    pub mode: Option<&'a SpeakerMode>,
+    /// Inputs analysed at once.
+    pub threads: usize,
+}
+
+impl Batch<'_> {
+    /// Analyses every job on `threads` `analyze-N` workers; `done` hears of each as it ends (on
+    /// its worker). The results are in the jobs' order. Main thread.
+    pub fn run(
+        &self,
+        jobs: &[Job],
+        done: &(dyn Fn(&Job, &Result<Summary, FileError>) + Sync),
+    ) -> Result<Vec<Result<Summary, FileError>>, rayon::ThreadPoolBuildError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .thread_name(|i| format!("analyze-{i}"))
+            .build()?;
+        Ok(pool.install(|| {
+            jobs.par_iter()
+                .map(|job| {
+                    let r = match self.mode {
+                        None => analyze_file(
+                            &job.path,
+                            &job.name,
+                            self.out_dir,
+                            self.config,
+                            self.channel,
+                        ),
+                        Some(m) => analyze_session_file(
+                            &job.path,
+                            &job.name,
+                            self.out_dir,
+                            self.config,
+                            self.channel,
+                            m,
+                        ),
+                    };
+                    done(job, &r);
+                    r
+                })
+                .collect()
+        }))
+    }
+}
+
+/// Writes `OUT/corpus.summary.csv` from the summaries of the inputs that succeeded (in input
+/// order). Main thread, after the workers.
+pub fn write_corpus_summary(
+    out: &Path,
+    jobs: &[Job],
+    results: &[Result<Summary, FileError>],
+) -> std::io::Result<()> {
+    let rows: Vec<(String, Summary)> = jobs
+        .iter()
+        .zip(results)
+        .filter_map(|(j, r)| r.as_ref().ok().map(|s| (j.name.clone(), s.clone())))
+        .collect();
+    let path = out.join(crate::output::corpus::FILE_NAME);
+    let bytes = crate::output::corpus::render(&rows)?;
+    write_atomic(&path, &bytes).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("{}: cannot write: {e}", path.display()))
+    })
 }

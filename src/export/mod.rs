@@ -12,20 +12,19 @@
 
 pub mod audacity;
 pub mod chattr;
-pub mod corpus;
+
 pub mod csv;
 pub mod eaf;
 pub mod html;
 pub mod rttm;
 pub mod textgrid;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
 use crate::analysis::speaker::Speaker;
-use crate::output::create_private;
 use crate::session::model::{SessionError, SessionModel};
 
 /// One export format of `attune export --format`.
@@ -202,23 +201,10 @@ pub fn export_session(
 /// Writes `bytes` to `path` atomically: an owner-only temporary file beside it, synced, then
 /// renamed. Any thread.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let err = |source| ExportError::Write {
+    crate::output::write_atomic(path, bytes).map_err(|source| ExportError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    let result = (|| -> io::Result<()> {
-        let mut file = create_private(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    })
 }
 
 /// Milliseconds of a time in seconds (rounded; negative times become 0).

@@ -197,13 +197,9 @@ pub(crate) fn sync_dir(dir: &Path) {
 
 /// Writes `value` as pretty JSON to `path` atomically (temporary name, then rename).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
-    let tmp = path.with_extension("json.partial");
-    let mut out = BufWriter::new(create_private(&tmp)?);
-    serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::other)?;
-    writeln!(out)?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    crate::output::write_atomic(path, &bytes)
 }
 
 /// The WAV part being written.

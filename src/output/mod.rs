@@ -3,6 +3,8 @@
 //! under temporary names; they get their final names only when the analysis succeeded.
 
 use std::fs::{File, OpenOptions};
+pub mod corpus;
+
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -78,6 +80,25 @@ pub fn create_private(path: &Path) -> io::Result<File> {
         opts.mode(0o600);
     }
     opts.open(path)
+}
+
+/// Writes `bytes` to `path` atomically: an owner-only temporary file beside it
+/// (`PATH.partial`), synced, then renamed; the temporary file is removed when that fails. Any
+/// thread.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(PARTIAL);
+    let tmp = PathBuf::from(tmp);
+    let result = (|| -> io::Result<()> {
+        let mut file = create_private(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 struct CsvFile {
