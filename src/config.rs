@@ -66,6 +66,15 @@ impl AnalysisConfig {
             ..Self::default()
         }
     }
+
+    /// These settings with the offline lookahead: what a live session records (its onsets,
+    /// vocalisations and files), while the short lookahead only draws the pitch on screen.
+    pub fn of_record(&self) -> Self {
+        Self {
+            lookahead_secs: Self::default().lookahead_secs,
+            ..self.clone()
+        }
+    }
 }
 
 /// The live lookahead (s): one frame. On the demo session it loses 0.2 points of pitch

@@ -289,12 +289,9 @@ fn a_session_recorded_in_several_parts_is_reviewed_on_the_clock_it_was_recorded_
     );
     assert!(dir.join("audio.part4.wav").is_file(), "too few parts");
 
-    // Review with the settings it was recorded with reads the parts as one recording: every
+    // Review reads the parts as one recording, as they were recorded and analysed: every
     // pitch frame is the one the recording wrote, across the joins too.
-    let options = LoadOptions {
-        mode: None,
-        config: attune::config::AnalysisConfig::live(),
-    };
+    let options = LoadOptions::default();
     let model = SessionModel::load(&dir, &options).unwrap();
     let text = std::fs::read_to_string(dir.join("session.f0.csv")).unwrap();
     let written: Vec<f64> = text

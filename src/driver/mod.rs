@@ -5,6 +5,10 @@
 //! - runs the [`Analyzer`], which resamples once to [`ANALYSIS_RATE_HZ`] (and counts the
 //!   input: [`InputStats`]), and the voice features ([`VoiceFeatures`]) on the same resampled
 //!   samples when they are asked for,
+//! - live, runs a second Analyzer with a short lookahead on the same resampled samples for
+//!   the pitch on screen ([`Driver::with_display`]), while the events of record (onsets,
+//!   vocalisations, the pitch written to the session) come from the Analyzer with the offline
+//!   lookahead: a live session is segmented exactly as `attune analyze` segments the file,
 //! - keeps the one session clock across streams: a stream at another rate (a device that came
 //!   back at another rate, a WAV part written after it) is analysed by a new Analyzer whose
 //!   events are shifted ([`Event::shifted`]) to continue the clock where the last stream ended.
@@ -20,7 +24,7 @@ use crate::analysis::{AnalyzeError, Analyzer};
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ, HOP_LEN};
 use crate::dsp::resample::InputStats;
 use crate::dsp::voice::{Cepstrum, VoiceFeatures};
-use crate::events::Event;
+use crate::events::{Event, PitchFrame};
 use crate::time::SampleTime;
 
 /// What the driver produced since the caller last cleared it, on the session clock.
@@ -30,6 +34,8 @@ pub struct DriverOutput {
     pub events: Vec<Event>,
     /// Voice features: (session frame index, features); empty unless asked for.
     pub ceps: Vec<(usize, Cepstrum)>,
+    /// The display Analyzer's pitch frames (short lookahead); empty without one.
+    pub display: Vec<PitchFrame>,
 }
 
 impl DriverOutput {
@@ -38,12 +44,14 @@ impl DriverOutput {
         Self {
             events: Vec::with_capacity(events),
             ceps: Vec::new(),
+            display: Vec::with_capacity(events),
         }
     }
 
     pub fn clear(&mut self) {
         self.events.clear();
         self.ceps.clear();
+        self.display.clear();
     }
 }
 
@@ -52,6 +60,9 @@ struct Stream {
     rate_hz: u32,
     analyzer: Analyzer,
     voice: Option<VoiceFeatures>,
+    /// The display Analyzer (at the analysis rate: it takes the resampled samples) and the
+    /// events it made from the last block.
+    display: Option<(Analyzer, Vec<Event>)>,
     /// Where this stream starts on the session clock.
     start: SampleTime,
     /// Input frames (at `rate_hz`) fed so far.
@@ -62,6 +73,8 @@ struct Stream {
 pub struct Driver {
     config: AnalysisConfig,
     with_voice: bool,
+    /// The display Analyzer's settings (live), if there is one.
+    display_config: Option<AnalysisConfig>,
     stream: Option<Stream>,
     /// Where the next stream starts (the end of the last one).
     next_start: SampleTime,
@@ -76,10 +89,20 @@ impl Driver {
         Ok(Self {
             config: config.clone(),
             with_voice,
+            display_config: None,
             stream: None,
             next_start: SampleTime(0),
             ended_input: InputStats::default(),
         })
+    }
+
+    /// Also runs a display Analyzer with `display_config` (the live window's short lookahead)
+    /// on the same resampled samples: its pitch frames go to [`DriverOutput::display`]. Any
+    /// thread, before the first stream.
+    pub fn with_display(mut self, display_config: &AnalysisConfig) -> Result<Self, AnalyzeError> {
+        display_config.validate()?;
+        self.display_config = Some(display_config.clone());
+        Ok(self)
     }
 
     /// The input that follows is at `rate_hz`. A rate other than the current stream's ends
@@ -91,10 +114,15 @@ impl Driver {
         }
         self.finish(out);
         let analyzer = Analyzer::new(&self.config, rate_hz)?;
+        let display = match &self.display_config {
+            Some(c) => Some((Analyzer::new(c, ANALYSIS_RATE_HZ)?, Vec::with_capacity(256))),
+            None => None,
+        };
         self.stream = Some(Stream {
             rate_hz,
             analyzer,
             voice: self.with_voice.then(VoiceFeatures::new),
+            display,
             start: self.next_start,
             frames_in: 0,
         });
@@ -109,13 +137,17 @@ impl Driver {
         };
         s.frames_in += block.len() as u64;
         let (first_event, first_ceps) = (out.events.len(), out.ceps.len());
-        let (voice, ceps) = (&mut s.voice, &mut out.ceps);
+        let (voice, display, ceps) = (&mut s.voice, &mut s.display, &mut out.ceps);
         s.analyzer.process_tapped(block, &mut out.events, &mut |x| {
             if let Some(v) = voice.as_mut() {
                 v.process(x, &mut |k, c| ceps.push((k as usize, *c)));
             }
+            if let Some((d, events)) = display.as_mut() {
+                d.process(x, events);
+            }
         });
         Self::to_session_clock(s.start, out, first_event, first_ceps);
+        Self::take_display(s, out);
     }
 
     /// Ends the current stream: analyses what is buffered and decides its remaining frames.
@@ -125,16 +157,23 @@ impl Driver {
             return;
         };
         let (first_event, first_ceps) = (out.events.len(), out.ceps.len());
-        let (voice, ceps) = (&mut s.voice, &mut out.ceps);
+        let (voice, display, ceps) = (&mut s.voice, &mut s.display, &mut out.ceps);
         s.analyzer.finish_tapped(&mut out.events, &mut |x| {
             if let Some(v) = voice.as_mut() {
                 v.process(x, &mut |k, c| ceps.push((k as usize, *c)));
+            }
+            if let Some((d, events)) = display.as_mut() {
+                d.process(x, events);
             }
         });
         if let Some(v) = voice.as_mut() {
             v.finish(&mut |k, c| ceps.push((k as usize, *c)));
         }
+        if let Some((d, events)) = display.as_mut() {
+            d.finish(events);
+        }
         Self::to_session_clock(s.start, out, first_event, first_ceps);
+        Self::take_display(&mut s, out);
         self.next_start = stream_end(&s);
         self.ended_input.merge(&s.analyzer.input_stats());
     }
@@ -156,6 +195,19 @@ impl Driver {
         let by_frames = start.0 as usize / HOP_LEN;
         for (k, _) in &mut out.ceps[first_ceps..] {
             *k += by_frames;
+        }
+    }
+
+    /// Moves the display Analyzer's pitch frames onto the session clock, into `out`.
+    fn take_display(s: &mut Stream, out: &mut DriverOutput) {
+        let Some((_, events)) = &mut s.display else {
+            return;
+        };
+        let by = s.start.0 as i64;
+        for e in events.drain(..) {
+            if let Event::Pitch(p) = e.shifted(by) {
+                out.display.push(p);
+            }
         }
     }
 

@@ -217,6 +217,10 @@ impl LivePipeline {
     /// Starts the threads. UI or main thread.
     pub fn start(options: LiveOptions, waker: Option<Waker>) -> Result<Self, LiveError> {
         options.config.validate().map_err(AnalyzeError::from)?;
+        // What is recorded (onsets, vocalisations, the files) is analysed with the offline
+        // lookahead, as `attune analyze` would the recording; the pitch on screen with the
+        // short one of `options.config`.
+        let record_config = options.config.of_record();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(PipelineStats::default());
         let (ui_tx, ui_rx) = bounded(UI_QUEUE);
@@ -232,7 +236,7 @@ impl LivePipeline {
                 partner: rec.partner.clone(),
                 started_utc: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 input: describe_input(&options.input),
-                settings: options.config.clone(),
+                settings: record_config.clone(),
                 tool: "attune",
                 version: env!("CARGO_PKG_VERSION"),
             };
@@ -253,7 +257,7 @@ impl LivePipeline {
             let writer_options = writer::WriterOptions {
                 dir: rec.dir.clone(),
                 input_name: info.input.clone(),
-                config: options.config.clone(),
+                config: record_config.clone(),
                 discard_if_empty: rec.discard_if_empty,
                 max_part_bytes: rec.max_part_bytes,
             };
@@ -276,7 +280,8 @@ impl LivePipeline {
         }
 
         let mut analysis = AnalysisLoop {
-            driver: Driver::new(&options.config, options.voices.is_some())?,
+            driver: Driver::new(&record_config, options.voices.is_some())?
+                .with_display(&options.config)?,
             out: DriverOutput::with_capacity(1024),
             source: None,
             closed_drops: 0,
@@ -823,7 +828,8 @@ impl AnalysisLoop {
         }
     }
 
-    /// Sends the driver's last output on (events on the session clock, with their latency).
+    /// Sends the driver's last output on: the display pitch to the window (with its latency),
+    /// the events of record to the writer, the voices and (but for their pitch) the window.
     fn deliver_events(&mut self) {
         let analysed_at = Instant::now();
         let mut visible = false;
@@ -831,30 +837,35 @@ impl AnalysisLoop {
         if let Some(v) = &mut self.voices {
             v.push_ceps(&out.ceps);
         }
-        for &event in &out.events {
-            let mut captured_at = None;
-            if let Event::Pitch(p) = &event {
-                self.stats.frames_analysed.fetch_add(1, Ordering::Relaxed);
-                captured_at = self.captured_at(p.time);
-                if let (Some(c), true) = (captured_at, self.past_warm_up(p.time)) {
-                    self.latency
-                        .record(analysed_at.saturating_duration_since(c));
-                }
-                visible |= p.f0_hz.is_some();
-            } else {
-                visible = true;
+        for &p in &out.display {
+            self.stats.frames_analysed.fetch_add(1, Ordering::Relaxed);
+            let captured_at = self.captured_at(p.time);
+            if let (Some(c), true) = (captured_at, self.past_warm_up(p.time)) {
+                self.latency
+                    .record(analysed_at.saturating_duration_since(c));
             }
+            visible |= p.f0_hz.is_some();
+            self.send_to_ui(LiveMessage::Event {
+                event: Event::Pitch(p),
+                captured_at,
+                analysed_at,
+            });
+        }
+        for &event in &out.events {
             if let Some(v) = &mut self.voices {
                 v.push_event(&event);
             }
             if self.recording_source() {
                 self.send_to_writer(WriterMsg::Event(event));
             }
-            self.send_to_ui(LiveMessage::Event {
-                event,
-                captured_at,
-                analysed_at,
-            });
+            if !matches!(event, Event::Pitch(_)) {
+                visible = true;
+                self.send_to_ui(LiveMessage::Event {
+                    event,
+                    captured_at: None,
+                    analysed_at,
+                });
+            }
         }
         self.out = out;
         self.out.clear();
