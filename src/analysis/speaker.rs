@@ -214,6 +214,8 @@ pub fn attribute_two_channels(
                 cal.user_mode_db
             } - cal.threshold_db);
         let own_levels_db = levels_db(own);
+        // The end (frame) of this talker's last part.
+        let mut prev_end = 0usize;
         for v in own
             .vocalisations
             .iter()
@@ -318,6 +320,14 @@ pub fn attribute_two_channels(
                         own.summarise(start, frame_time(a + e + 1))
                     }
                 };
+                let first = sound_start(own, frame_of(voc.start), prev_end, |k| {
+                    margin(k).is_some_and(|m| m > 0.0)
+                });
+                let voc = Vocalisation {
+                    start: frame_time(first),
+                    ..voc
+                };
+                prev_end = frame_of(voc.end);
                 out.push(Segment {
                     vocalisation: voc,
                     speaker: if idx == 0 {
@@ -337,6 +347,37 @@ pub fn attribute_two_channels(
 
 /// A part needs this many voiced frames of its own talker (50 ms).
 const MIN_OWN_VOICED_FRAMES: usize = 5;
+
+/// A part starts where its talker's sound starts, which in babble and reverberation can be
+/// well before the pitch is found (a low voice, a breathy attack): its start is moved back
+/// from its first frames over the frames just before them whose level stays within
+/// `START_RANGE_DB` of theirs and that the talker's own microphone hears louder than the
+/// calibration's threshold...
+const START_RANGE_DB: f32 = 8.0;
+/// ... by at most this many frames (0.5 s), and never into the talker's previous part.
+const MAX_START_BACKTRACK_FRAMES: usize = 50;
+/// The frames at a part's start whose level sets the range above.
+const START_LEVEL_FRAMES: usize = 4;
+
+/// Where the sound of a part starting at frame `first` starts (see [`START_RANGE_DB`]): not
+/// before `after`, and only over frames for which `own(k)` says this talker dominates.
+fn sound_start(
+    track: &ChannelTrack,
+    first: usize,
+    after: usize,
+    own: impl Fn(usize) -> bool,
+) -> usize {
+    let level = |k: usize| track.frames.get(k).map(|f| f.level_dbfs);
+    let run_db = (first..first + START_LEVEL_FRAMES)
+        .filter_map(level)
+        .fold(f32::MIN, f32::max);
+    let lowest = first.saturating_sub(MAX_START_BACKTRACK_FRAMES).max(after);
+    let mut k = first;
+    while k > lowest && level(k - 1).is_some_and(|l| l >= run_db - START_RANGE_DB) && own(k - 1) {
+        k -= 1;
+    }
+    k
+}
 
 fn frame_time(k: usize) -> SampleTime {
     SampleTime((k * crate::config::HOP_LEN) as u64)
