@@ -239,7 +239,9 @@ pub fn attribute_two_channels(
                     }
                     let m = margin(k)?;
                     if m > 0.0 {
-                        return Some(true);
+                        // Louder here, but only the other microphone hears a pitch: the other
+                        // talker's fading sound in the room's babble, not this talker's voice.
+                        return f.f0_hz.is_some().then_some(true);
                     }
                     // Both voiced at clearly different pitches, and this channel louder than
                     // the other talker alone would make it: both vocalise at once.
