@@ -243,12 +243,14 @@ pub fn attribute_two_channels(
                         // talker's fading sound in the room's babble, not this talker's voice.
                         return f.f0_hz.is_some().then_some(true);
                     }
-                    // Both voiced at clearly different pitches, and this channel louder than
-                    // the other talker alone would make it: both vocalise at once.
+                    // Both voiced at clearly different pitches, and this channel at least as
+                    // loud as the other talker alone would make it: both vocalise at once. (The
+                    // other talker's bleed alone would carry its pitch here too; a talker who
+                    // answers while the other is loud adds little level but its own pitch.)
                     if let (Some(x), Some(y)) = (f.f0_hz, o.f0_hz) {
                         let d = (semitones(x) - semitones(y)).abs();
                         let octave = (d - 12.0).abs() < 1.0 || (d - 24.0).abs() < 1.0;
-                        if d > settings.distinct_f0_semitones && !octave && m > other_mode / 2.0 {
+                        if d > settings.distinct_f0_semitones && !octave && m > other_mode {
                             return Some(true);
                         }
                     }
