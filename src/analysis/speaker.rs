@@ -946,6 +946,163 @@ mod tests {
         turn_taking_smooth(&vocs, &[1.0, 0.6, 1.0], &feats)[1]
     }
 
+    /// Two microphones over `secs` of a room with babble (unvoiced, -42 to -38 dB on both),
+    /// calibrated at ±9 dB (each talker 9 dB louder on its own microphone).
+    struct Room {
+        user: ChannelTrack,
+        partner: ChannelTrack,
+    }
+
+    impl Room {
+        fn new(secs: f64) -> Self {
+            let n = (secs * 100.0).round() as usize;
+            let babble = |k: usize| crate::analysis::track::FrameRecord {
+                f0_hz: None,
+                level_dbfs: -40.0 + 2.0 * (k as f32 * 0.9).sin(),
+            };
+            let frames: Vec<_> = (0..n).map(babble).collect();
+            let track = ChannelTrack {
+                frames,
+                ..ChannelTrack::default()
+            };
+            Self {
+                user: track.clone(),
+                partner: track,
+            }
+        }
+
+        /// Sets the frames `from_secs..to_secs` of one microphone (0 = the user's).
+        fn set(&mut self, mic: usize, from_secs: f64, to_secs: f64, f0_hz: Option<f32>, db: f32) {
+            let track = if mic == 0 {
+                &mut self.user
+            } else {
+                &mut self.partner
+            };
+            let (a, b) = (
+                (from_secs * 100.0).round() as usize,
+                (to_secs * 100.0).round(),
+            );
+            for f in &mut track.frames[a..b as usize] {
+                *f = crate::analysis::track::FrameRecord {
+                    f0_hz,
+                    level_dbfs: db,
+                };
+            }
+        }
+
+        /// A vocalisation found on one microphone (as the Analyzer would report it).
+        fn found(&mut self, mic: usize, start_secs: f64, end_secs: f64) {
+            let track = if mic == 0 {
+                &mut self.user
+            } else {
+                &mut self.partner
+            };
+            let v = track.summarise(
+                SampleTime::from_secs(start_secs),
+                SampleTime::from_secs(end_secs),
+            );
+            track.vocalisations.push(v);
+        }
+
+        fn segments(&self) -> Vec<(Speaker, f64, f64)> {
+            let cal = Calibration {
+                user_mode_db: 9.0,
+                partner_mode_db: -9.0,
+                threshold_db: 0.0,
+            };
+            attribute_two_channels(
+                &self.user,
+                &self.partner,
+                &cal,
+                &TwoChannelSettings::default(),
+            )
+            .iter()
+            .map(|s| {
+                let v = s.vocalisation;
+                (s.speaker, v.start.secs(), v.end.secs())
+            })
+            .collect()
+        }
+    }
+
+    #[test]
+    fn the_babbles_voiced_bits_are_no_ones_vocalisation() {
+        let mut room = Room::new(10.0);
+        // A distant talker of the babble, heard alike by both microphones, 5 dB above the room.
+        room.set(0, 3.0, 3.3, Some(150.0), -35.0);
+        room.set(1, 3.0, 3.3, Some(150.0), -35.5);
+        room.found(0, 3.0, 3.3);
+        room.found(1, 3.0, 3.3);
+        // The user, near the microphone.
+        room.set(0, 6.0, 7.0, Some(250.0), -15.0);
+        room.set(1, 6.0, 7.0, Some(250.0), -24.0);
+        room.found(0, 6.0, 7.0);
+        room.found(1, 6.0, 7.0);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert_eq!(segments[0].0, Speaker::User);
+        assert!((segments[0].1 - 6.0).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn a_vocalisation_starts_where_its_sound_starts_not_where_its_pitch_is_found() {
+        let mut room = Room::new(10.0);
+        // 0.3 s of the user's voice whose pitch the babble hides, then 0.7 s with pitch.
+        room.set(0, 4.0, 4.3, None, -18.0);
+        room.set(1, 4.0, 4.3, None, -27.0);
+        room.set(0, 4.3, 5.0, Some(250.0), -16.0);
+        room.set(1, 4.3, 5.0, Some(250.0), -25.0);
+        // The pitch tracker found it from 4.3 s on.
+        room.found(0, 4.3, 5.0);
+        room.found(1, 4.3, 5.0);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert!((segments[0].1 - 4.0).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn an_answer_overlapping_the_other_talker_is_its_own_vocalisation_from_its_start() {
+        let mut room = Room::new(10.0);
+        // The user from 1 s to 3 s; the partner answers at 2.5 s, over the user's end, until 4 s.
+        room.set(0, 1.0, 3.0, Some(250.0), -15.0);
+        room.set(1, 1.0, 2.5, Some(250.0), -24.0);
+        // While both vocalise the partner adds little level to its microphone (the user's
+        // bleed is as loud) but its own pitch.
+        room.set(1, 2.5, 3.0, Some(150.0), -23.5);
+        room.set(1, 3.0, 4.0, Some(150.0), -15.0);
+        room.set(0, 3.0, 4.0, Some(150.0), -24.0);
+        // Each microphone's tracker hears one continuous sound.
+        room.found(0, 1.0, 4.0);
+        room.found(1, 1.0, 4.0);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 2, "{segments:?}");
+        let (user, partner) = (segments[0], segments[1]);
+        assert_eq!((user.0, partner.0), (Speaker::User, Speaker::Partner));
+        assert!((user.1 - 1.0).abs() < 0.02, "{segments:?}");
+        assert!(user.2 <= 3.05, "the answer is not the user's: {segments:?}");
+        assert!((partner.1 - 2.5).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn the_other_talkers_fading_pitch_does_not_start_an_answer() {
+        let mut room = Room::new(10.0);
+        // The user from 1 s to 2 s; its pitch is heard on in the room's tail until 2.6 s, just
+        // under the babble that the partner's microphone hears a little louder.
+        room.set(0, 1.0, 2.0, Some(250.0), -15.0);
+        room.set(1, 1.0, 2.0, Some(250.0), -24.0);
+        room.set(0, 2.0, 2.6, Some(250.0), -31.0);
+        room.set(1, 2.0, 2.6, None, -30.0);
+        // The partner answers at 2.6 s.
+        room.set(1, 2.6, 3.6, Some(120.0), -15.0);
+        room.set(0, 2.6, 3.6, Some(120.0), -24.0);
+        room.found(0, 1.0, 3.6);
+        room.found(1, 1.0, 3.6);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 2, "{segments:?}");
+        assert_eq!(segments[1].0, Speaker::Partner);
+        assert!((segments[1].1 - 2.6).abs() < 0.02, "{segments:?}");
+    }
+
     #[test]
     fn a_long_sound_outweighs_the_turn_taking_prior_where_a_short_one_does_not() {
         // 2.4 s of voice: its voice says partner, whatever the turn-taking prior expects.
