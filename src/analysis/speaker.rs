@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::room::{above_room_db, MIN_ABOVE_ROOM_DB};
+use crate::analysis::room::{above_room_db, MIN_ABOVE_ROOM_DB, MIN_ABOVE_ROOM_FAR_DB};
 use crate::analysis::track::{frame_of, ChannelTrack};
 use crate::analysis::voice_model::{feature_vector, VoiceModel, VoiceVector};
 use crate::config::HOP_SECS;
@@ -171,14 +171,11 @@ fn levels_db(track: &ChannelTrack) -> Vec<f32> {
     track.frames.iter().map(|f| f.level_dbfs).collect()
 }
 
-/// Whether a vocalisation stands out of the room around it (see [`above_room_db`]) as a
-/// voice near the microphone does; the babble of a room's other talkers does not. A
-/// vocalisation with no frames in the track is kept. For close microphones only: one
-/// microphone in the room hears its two talkers from afar (on the hard sessions' mono mix the
-/// rule lost a fifth of the real vocalisations).
-fn above_room(levels_db: &[f32], v: &Vocalisation) -> bool {
-    above_room_db(levels_db, frame_of(v.start), frame_of(v.end))
-        .is_none_or(|db| db >= MIN_ABOVE_ROOM_DB)
+/// Whether a vocalisation stands at least `min_db` above the room around it (see
+/// [`above_room_db`]) as a talker's voice does; the babble of a room's other talkers does not.
+/// A vocalisation with no frames in the track is kept.
+fn above_room(levels_db: &[f32], v: &Vocalisation, min_db: f32) -> bool {
+    above_room_db(levels_db, frame_of(v.start), frame_of(v.end)).is_none_or(|db| db >= min_db)
 }
 
 fn semitones(hz: f32) -> f32 {
@@ -219,7 +216,7 @@ pub fn attribute_two_channels(
         for v in own
             .vocalisations
             .iter()
-            .filter(|v| above_room(&own_levels_db, v))
+            .filter(|v| above_room(&own_levels_db, v, MIN_ABOVE_ROOM_DB))
         {
             let (a, b) = (frame_of(v.start), frame_of(v.end).min(own.frames.len()));
             if a >= b {
@@ -583,7 +580,13 @@ pub fn attribute_one_channel(
     partner: Option<&VoiceModel>,
     user: Option<&VoiceModel>,
 ) -> Vec<Segment> {
-    let mut vocs: Vec<Vocalisation> = track.vocalisations.clone();
+    let track_levels_db = levels_db(track);
+    let mut vocs: Vec<Vocalisation> = track
+        .vocalisations
+        .iter()
+        .filter(|v| above_room(&track_levels_db, v, MIN_ABOVE_ROOM_FAR_DB))
+        .copied()
+        .collect();
     let mut feats: Vec<Vec<(usize, VoiceVector)>> =
         vocs.iter().map(|v| indexed_features(track, v)).collect();
     let plain = |feats: &[Vec<(usize, VoiceVector)>]| -> Vec<Vec<VoiceVector>> {
@@ -1042,6 +1045,18 @@ mod tests {
         assert_eq!(segments.len(), 1, "{segments:?}");
         assert_eq!(segments[0].0, Speaker::User);
         assert!((segments[0].1 - 6.0).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn one_microphone_hears_the_babbles_voiced_bits_as_no_ones_vocalisation() {
+        let mut room = Room::new(10.0);
+        room.set(0, 3.0, 3.3, Some(150.0), -35.0);
+        room.found(0, 3.0, 3.3);
+        room.set(0, 6.0, 7.0, Some(250.0), -25.0);
+        room.found(0, 6.0, 7.0);
+        let segments = attribute_one_channel(&room.user, None, None);
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert!((segments[0].vocalisation.start.secs() - 6.0).abs() < 0.02);
     }
 
     #[test]
