@@ -132,6 +132,48 @@ impl RoomDecay {
     }
 }
 
+/// The room's level around a vocalisation is this percentile of a channel's frame levels...
+const ROOM_LEVEL_QUANTILE: f32 = 0.2;
+/// ... over this many frames (5 s) on either side of it.
+const ROOM_WINDOW_FRAMES: usize = 500;
+/// A vocalisation's loud frames are its frames at this percentile of its levels.
+const LOUD_QUANTILE: f32 = 0.9;
+/// A voice near its microphone stands at least this far above the room around it (dB): a
+/// talker 10 dB above babble in power puts its loud frames 15-20 dB above the babble's quieter
+/// frames, while the babble's own voiced bits (a distant talker, heard alike by every
+/// microphone) reach 5-9 dB above them.
+pub const MIN_ABOVE_ROOM_DB: f32 = 9.5;
+/// One microphone in the room hears both talkers from further away, and they stand less far
+/// above the babble: the least a vocalisation must stand above the room there (dB). (On the
+/// hard sessions' mono mix 6 / 7 / 8 / 9.5 dB gave detection F1 0.69 / 0.72 / 0.75 / 0.70 with
+/// enrolment; dev is unchanged by any of them.)
+pub const MIN_ABOVE_ROOM_FAR_DB: f32 = 8.0;
+
+/// The `q` quantile (0-1) of `values` (sorted in place); `None` when empty.
+fn quantile(values: &mut [f32], q: f32) -> Option<f32> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f32::total_cmp);
+    let k = ((values.len() - 1) as f32 * q).round() as usize;
+    values.get(k).copied()
+}
+
+/// How far (dB) the loud frames of the stretch `start..end` (frame indices) of `levels_db`
+/// stand above the room around it: the `ROOM_LEVEL_QUANTILE` level of the
+/// `ROOM_WINDOW_FRAMES` frames on each side and the stretch itself. `None` for an empty stretch.
+/// Runs on the thread that holds the track (the `analyze` worker; the live analysis consumer).
+pub fn above_room_db(levels_db: &[f32], start: usize, end: usize) -> Option<f32> {
+    let end = end.min(levels_db.len());
+    let mut own: Vec<f32> = levels_db.get(start..end)?.to_vec();
+    let loud_db = quantile(&mut own, LOUD_QUANTILE)?;
+    let from = start.saturating_sub(ROOM_WINDOW_FRAMES);
+    let to = (end + ROOM_WINDOW_FRAMES).min(levels_db.len());
+    let mut around: Vec<f32> = levels_db[from..to].to_vec();
+    let room_db = quantile(&mut around, ROOM_LEVEL_QUANTILE)?;
+    Some(loud_db - room_db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +200,22 @@ mod tests {
             dry.measure_end(end(8.0).into_iter(), 10, -60.0);
         }
         assert_eq!(dry.decay_db_per_frame(), None);
+    }
+
+    #[test]
+    fn a_voice_stands_out_of_the_room_and_the_babbles_bits_do_not() {
+        // 10 s of babble fluctuating between -40 and -32 dB, with a voice at -15 dB in the
+        // middle and a voiced bit of the babble at -30 dB.
+        let mut levels: Vec<f32> = (0..1000)
+            .map(|k| -36.0 + 4.0 * (k as f32 * 0.7).sin())
+            .collect();
+        levels[500..560].iter_mut().for_each(|l| *l = -15.0);
+        levels[200..220].iter_mut().for_each(|l| *l = -30.0);
+        let voice = above_room_db(&levels, 500, 560).expect("frames");
+        let babble = above_room_db(&levels, 200, 220).expect("frames");
+        assert!(voice >= MIN_ABOVE_ROOM_DB, "{voice}");
+        assert!(babble < MIN_ABOVE_ROOM_DB, "{babble}");
+        assert_eq!(above_room_db(&levels, 1000, 1010), None);
     }
 
     #[test]

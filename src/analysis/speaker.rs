@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::analysis::room::{above_room_db, MIN_ABOVE_ROOM_DB, MIN_ABOVE_ROOM_FAR_DB};
 use crate::analysis::track::{frame_of, ChannelTrack};
 use crate::analysis::voice_model::{feature_vector, VoiceModel, VoiceVector};
 use crate::config::HOP_SECS;
@@ -168,6 +169,18 @@ pub fn calibrate(user: &ChannelTrack, partner: &ChannelTrack) -> Calibration {
     }
 }
 
+/// The level of every frame of a track (dBFS).
+fn levels_db(track: &ChannelTrack) -> Vec<f32> {
+    track.frames.iter().map(|f| f.level_dbfs).collect()
+}
+
+/// Whether a vocalisation stands at least `min_db` above the room around it (see
+/// [`above_room_db`]) as a talker's voice does; the babble of a room's other talkers does not.
+/// A vocalisation with no frames in the track is kept.
+fn above_room(levels_db: &[f32], v: &Vocalisation, min_db: f32) -> bool {
+    above_room_db(levels_db, frame_of(v.start), frame_of(v.end)).is_none_or(|db| db >= min_db)
+}
+
 /// Semitones above 100 Hz.
 fn semitones(hz: f32) -> f32 {
     crate::dsp::semitones(hz, 100.0)
@@ -201,7 +214,14 @@ pub fn attribute_two_channels(
             } else {
                 cal.user_mode_db
             } - cal.threshold_db);
-        for v in &own.vocalisations {
+        let own_levels_db = levels_db(own);
+        // The end (frame) of this talker's last part.
+        let mut prev_end = 0usize;
+        for v in own
+            .vocalisations
+            .iter()
+            .filter(|v| above_room(&own_levels_db, v, MIN_ABOVE_ROOM_DB))
+        {
             let (a, b) = (frame_of(v.start), frame_of(v.end).min(own.frames.len()));
             if a >= b {
                 continue;
@@ -220,17 +240,25 @@ pub fn attribute_two_channels(
                     }
                     let m = margin(k)?;
                     if m > 0.0 {
-                        return Some(true);
+                        // Louder here, but only the other microphone hears a pitch: the other
+                        // talker's fading sound in the room's babble, not this talker's voice.
+                        return f.f0_hz.is_some().then_some(true);
                     }
-                    // Both voiced at clearly different pitches, and this channel louder than
-                    // the other talker alone would make it: both vocalise at once.
+                    // Both voiced at clearly different pitches, and this channel at least as
+                    // loud as the other talker alone would make it: both vocalise at once. (The
+                    // other talker's bleed alone would carry its pitch here too; a talker who
+                    // answers while the other is loud adds little level but its own pitch.)
                     if let (Some(x), Some(y)) = (f.f0_hz, o.f0_hz) {
                         let d = (semitones(x) - semitones(y)).abs();
                         let octave = (d - 12.0).abs() < 1.0 || (d - 24.0).abs() < 1.0;
-                        if d > settings.distinct_f0_semitones && !octave && m > other_mode / 2.0 {
+                        if d > settings.distinct_f0_semitones && !octave && m > other_mode {
                             return Some(true);
                         }
                     }
+                    // The other talker dominates only where it is heard (its channel voiced)
+                    // about as it sounds alone. A frame nearer the threshold is the room's
+                    // babble or this talker's own fading tail, heard alike by both mics: it
+                    // says nothing of who is vocalising.
                     Some(false)
                 })
                 .collect();
@@ -297,6 +325,14 @@ pub fn attribute_two_channels(
                         own.summarise(start, frame_time(a + e + 1))
                     }
                 };
+                let first = sound_start(own, frame_of(voc.start), prev_end, |k| {
+                    margin(k).is_some_and(|m| m > 0.0)
+                });
+                let voc = Vocalisation {
+                    start: frame_time(first),
+                    ..voc
+                };
+                prev_end = frame_of(voc.end);
                 out.push(Segment {
                     vocalisation: voc,
                     speaker: if idx == 0 {
@@ -316,6 +352,37 @@ pub fn attribute_two_channels(
 
 /// A part needs this many voiced frames of its own talker (50 ms).
 const MIN_OWN_VOICED_FRAMES: usize = 5;
+
+/// A part starts where its talker's sound starts, which in babble and reverberation can be
+/// well before the pitch is found (a low voice, a breathy attack): its start is moved back
+/// from its first frames over the frames just before them whose level stays within
+/// `START_RANGE_DB` of theirs and that the talker's own microphone hears louder than the
+/// calibration's threshold...
+const START_RANGE_DB: f32 = 8.0;
+/// ... by at most this many frames (0.5 s), and never into the talker's previous part.
+const MAX_START_BACKTRACK_FRAMES: usize = 50;
+/// The frames at a part's start whose level sets the range above.
+const START_LEVEL_FRAMES: usize = 4;
+
+/// Where the sound of a part starting at frame `first` starts (see [`START_RANGE_DB`]): not
+/// before `after`, and only over frames for which `own(k)` says this talker dominates.
+fn sound_start(
+    track: &ChannelTrack,
+    first: usize,
+    after: usize,
+    own: impl Fn(usize) -> bool,
+) -> usize {
+    let level = |k: usize| track.frames.get(k).map(|f| f.level_dbfs);
+    let run_db = (first..first + START_LEVEL_FRAMES)
+        .filter_map(level)
+        .fold(f32::MIN, f32::max);
+    let lowest = first.saturating_sub(MAX_START_BACKTRACK_FRAMES).max(after);
+    let mut k = first;
+    while k > lowest && level(k - 1).is_some_and(|l| l >= run_db - START_RANGE_DB) && own(k - 1) {
+        k -= 1;
+    }
+    k
+}
 
 fn frame_time(k: usize) -> SampleTime {
     SampleTime((k * crate::config::HOP_LEN) as u64)
@@ -517,7 +584,13 @@ pub fn attribute_one_channel(
     partner: Option<&VoiceModel>,
     user: Option<&VoiceModel>,
 ) -> Vec<Segment> {
-    let mut vocs: Vec<Vocalisation> = track.vocalisations.clone();
+    let track_levels_db = levels_db(track);
+    let mut vocs: Vec<Vocalisation> = track
+        .vocalisations
+        .iter()
+        .filter(|v| above_room(&track_levels_db, v, MIN_ABOVE_ROOM_FAR_DB))
+        .copied()
+        .collect();
     let mut feats: Vec<Vec<(usize, VoiceVector)>> =
         vocs.iter().map(|v| indexed_features(track, v)).collect();
     let plain = |feats: &[Vec<(usize, VoiceVector)>]| -> Vec<Vec<VoiceVector>> {
@@ -923,6 +996,175 @@ mod tests {
         let frames = |n: usize| vec![[0f32; DIM]; n];
         let feats = [frames(60), frames(middle_frames), frames(60)];
         turn_taking_smooth(&vocs, &[1.0, 0.6, 1.0], &feats)[1]
+    }
+
+    /// Two microphones over `secs` of a room with babble (unvoiced, -42 to -38 dB on both),
+    /// calibrated at ±9 dB (each talker 9 dB louder on its own microphone).
+    struct Room {
+        user: ChannelTrack,
+        partner: ChannelTrack,
+    }
+
+    impl Room {
+        fn new(secs: f64) -> Self {
+            let n = (secs * 100.0).round() as usize;
+            let babble = |k: usize| crate::analysis::track::FrameRecord {
+                f0_hz: None,
+                level_dbfs: -40.0 + 2.0 * (k as f32 * 0.9).sin(),
+            };
+            let frames: Vec<_> = (0..n).map(babble).collect();
+            let track = ChannelTrack {
+                frames,
+                ..ChannelTrack::default()
+            };
+            Self {
+                user: track.clone(),
+                partner: track,
+            }
+        }
+
+        /// Sets the frames `from_secs..to_secs` of one microphone (0 = the user's).
+        fn set(&mut self, mic: usize, from_secs: f64, to_secs: f64, f0_hz: Option<f32>, db: f32) {
+            let track = if mic == 0 {
+                &mut self.user
+            } else {
+                &mut self.partner
+            };
+            let (a, b) = (
+                (from_secs * 100.0).round() as usize,
+                (to_secs * 100.0).round(),
+            );
+            for f in &mut track.frames[a..b as usize] {
+                *f = crate::analysis::track::FrameRecord {
+                    f0_hz,
+                    level_dbfs: db,
+                };
+            }
+        }
+
+        /// A vocalisation found on one microphone (as the Analyzer would report it).
+        fn found(&mut self, mic: usize, start_secs: f64, end_secs: f64) {
+            let track = if mic == 0 {
+                &mut self.user
+            } else {
+                &mut self.partner
+            };
+            let v = track.summarise(
+                SampleTime::from_secs(start_secs),
+                SampleTime::from_secs(end_secs),
+            );
+            track.vocalisations.push(v);
+        }
+
+        fn segments(&self) -> Vec<(Speaker, f64, f64)> {
+            let cal = Calibration {
+                user_mode_db: 9.0,
+                partner_mode_db: -9.0,
+                threshold_db: 0.0,
+            };
+            attribute_two_channels(
+                &self.user,
+                &self.partner,
+                &cal,
+                &TwoChannelSettings::default(),
+            )
+            .iter()
+            .map(|s| {
+                let v = s.vocalisation;
+                (s.speaker, v.start.secs(), v.end.secs())
+            })
+            .collect()
+        }
+    }
+
+    #[test]
+    fn the_babbles_voiced_bits_are_no_ones_vocalisation() {
+        let mut room = Room::new(10.0);
+        // A distant talker of the babble, heard alike by both microphones, 5 dB above the room.
+        room.set(0, 3.0, 3.3, Some(150.0), -35.0);
+        room.set(1, 3.0, 3.3, Some(150.0), -35.5);
+        room.found(0, 3.0, 3.3);
+        room.found(1, 3.0, 3.3);
+        // The user, near the microphone.
+        room.set(0, 6.0, 7.0, Some(250.0), -15.0);
+        room.set(1, 6.0, 7.0, Some(250.0), -24.0);
+        room.found(0, 6.0, 7.0);
+        room.found(1, 6.0, 7.0);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert_eq!(segments[0].0, Speaker::User);
+        assert!((segments[0].1 - 6.0).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn one_microphone_hears_the_babbles_voiced_bits_as_no_ones_vocalisation() {
+        let mut room = Room::new(10.0);
+        room.set(0, 3.0, 3.3, Some(150.0), -35.0);
+        room.found(0, 3.0, 3.3);
+        room.set(0, 6.0, 7.0, Some(250.0), -25.0);
+        room.found(0, 6.0, 7.0);
+        let segments = attribute_one_channel(&room.user, None, None);
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert!((segments[0].vocalisation.start.secs() - 6.0).abs() < 0.02);
+    }
+
+    #[test]
+    fn a_vocalisation_starts_where_its_sound_starts_not_where_its_pitch_is_found() {
+        let mut room = Room::new(10.0);
+        // 0.3 s of the user's voice whose pitch the babble hides, then 0.7 s with pitch.
+        room.set(0, 4.0, 4.3, None, -18.0);
+        room.set(1, 4.0, 4.3, None, -27.0);
+        room.set(0, 4.3, 5.0, Some(250.0), -16.0);
+        room.set(1, 4.3, 5.0, Some(250.0), -25.0);
+        // The pitch tracker found it from 4.3 s on.
+        room.found(0, 4.3, 5.0);
+        room.found(1, 4.3, 5.0);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert!((segments[0].1 - 4.0).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn an_answer_overlapping_the_other_talker_is_its_own_vocalisation_from_its_start() {
+        let mut room = Room::new(10.0);
+        // The user from 1 s to 3 s; the partner answers at 2.5 s, over the user's end, until 4 s.
+        room.set(0, 1.0, 3.0, Some(250.0), -15.0);
+        room.set(1, 1.0, 2.5, Some(250.0), -24.0);
+        // While both vocalise the partner adds little level to its microphone (the user's
+        // bleed is as loud) but its own pitch.
+        room.set(1, 2.5, 3.0, Some(150.0), -23.5);
+        room.set(1, 3.0, 4.0, Some(150.0), -15.0);
+        room.set(0, 3.0, 4.0, Some(150.0), -24.0);
+        // Each microphone's tracker hears one continuous sound.
+        room.found(0, 1.0, 4.0);
+        room.found(1, 1.0, 4.0);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 2, "{segments:?}");
+        let (user, partner) = (segments[0], segments[1]);
+        assert_eq!((user.0, partner.0), (Speaker::User, Speaker::Partner));
+        assert!((user.1 - 1.0).abs() < 0.02, "{segments:?}");
+        assert!(user.2 <= 3.05, "the answer is not the user's: {segments:?}");
+        assert!((partner.1 - 2.5).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn the_other_talkers_fading_pitch_does_not_start_an_answer() {
+        let mut room = Room::new(10.0);
+        // The user from 1 s to 2 s; its pitch is heard on in the room's tail until 2.6 s, just
+        // under the babble that the partner's microphone hears a little louder.
+        room.set(0, 1.0, 2.0, Some(250.0), -15.0);
+        room.set(1, 1.0, 2.0, Some(250.0), -24.0);
+        room.set(0, 2.0, 2.6, Some(250.0), -31.0);
+        room.set(1, 2.0, 2.6, None, -30.0);
+        // The partner answers at 2.6 s.
+        room.set(1, 2.6, 3.6, Some(120.0), -15.0);
+        room.set(0, 2.6, 3.6, Some(120.0), -24.0);
+        room.found(0, 1.0, 3.6);
+        room.found(1, 1.0, 3.6);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 2, "{segments:?}");
+        assert_eq!(segments[1].0, Speaker::Partner);
+        assert!((segments[1].1 - 2.6).abs() < 0.02, "{segments:?}");
     }
 
     #[test]
