@@ -27,6 +27,8 @@ pub enum FileError {
     Analyze(#[from] AnalyzeError),
     #[error("cannot write the results: {0}")]
     Write(#[from] std::io::Error),
+    #[error("no recording to analyse")]
+    NoRecording,
 }
 
 /// What decoding a recording gave, besides its events.
@@ -59,21 +61,13 @@ impl Recording {
     /// Opens `parts` (at least one), to be read in order as one recording.
     pub fn open(parts: &[PathBuf], channel: ChannelSelect) -> Result<Self, FileError> {
         let Some(first) = parts.first() else {
-            return Err(FileError::Write(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "no recordings to analyse",
-            )));
+            return Err(FileError::NoRecording);
         };
         Ok(Self {
             decoder: Decoder::open(first, channel)?,
             rest: parts[1..].to_vec(),
             channel,
         })
-    }
-
-    /// The first part's format.
-    pub fn info(&self) -> &AudioInfo {
-        self.decoder.info()
     }
 
     /// Decodes every part through one [`Driver`]; `sink` sees each batch of its output (and
