@@ -208,13 +208,50 @@ fn spread(x: &[f32]) -> f32 {
     q(0.95) - q(0.05)
 }
 
+/// A pitch jump this far (semitones) from the contour's median is an octave error of the
+/// tracker (babble, the other talker's bleed), folded back by an octave.
+const OCTAVE_FOLD_ST: f32 = 9.0;
+/// Points of the median filter that removes single-frame pitch errors from a contour.
+const CONTOUR_MEDIAN_POINTS: usize = 5;
+
+/// A contour with octave errors folded back towards its median and isolated errors removed
+/// by a running median: what a listener follows of a pitch heard in babble.
+fn clean_contour(x: &[f32]) -> Vec<f32> {
+    let mut sorted = x.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let Some(&median) = sorted.get(sorted.len() / 2) else {
+        return Vec::new();
+    };
+    let folded: Vec<f32> = x
+        .iter()
+        .map(|&v| {
+            if v - median > OCTAVE_FOLD_ST {
+                v - 12.0
+            } else if median - v > OCTAVE_FOLD_ST {
+                v + 12.0
+            } else {
+                v
+            }
+        })
+        .collect();
+    let half = CONTOUR_MEDIAN_POINTS / 2;
+    (0..folded.len())
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(half), (i + half + 1).min(folded.len()));
+            let mut w = folded[a..b].to_vec();
+            w.sort_by(f32::total_cmp);
+            w[w.len() / 2]
+        })
+        .collect()
+}
+
 /// The contour part: 0-1.
 fn contour_similarity(a: &[f32], b: &[f32]) -> f32 {
     if a.len() < 3 || b.len() < 3 {
         return 0.0;
     }
     let norm = |x: &[f32]| -> Vec<f32> {
-        let r = resample(x, WARP_POINTS);
+        let r = resample(&clean_contour(x), WARP_POINTS);
         let mut s = r.clone();
         s.sort_by(f32::total_cmp);
         let m = s[s.len() / 2];
@@ -285,5 +322,36 @@ pub fn mirror_score(user: &VocalShape, answer: &VocalShape, w: &MirrorWeights) -
         duration: pct(duration),
         beats: pct(beats),
         loudness: pct(loudness),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rise-fall glide of 6 semitones over `n` points, transposed by `shift_st`.
+    fn glide(n: usize, shift_st: f32) -> Vec<f32> {
+        (0..n)
+            .map(|i| shift_st + 6.0 * (std::f32::consts::PI * i as f32 / (n - 1) as f32).sin())
+            .collect()
+    }
+
+    #[test]
+    fn an_imitation_heard_with_octave_errors_still_mirrors_the_contour() {
+        let user = glide(48, 0.0);
+        let clean = glide(40, 5.0);
+        // The same answer as the tracker hears it in babble: three octave errors.
+        let mut heard = clean.clone();
+        for k in [5, 20, 33] {
+            heard[k] += 12.0;
+        }
+        let level = vec![5.0f32; 40];
+        let (with_errors, exact) = (
+            contour_similarity(&user, &heard),
+            contour_similarity(&user, &clean),
+        );
+        assert!(with_errors > 0.9 * exact, "{with_errors} vs {exact}");
+        // A level answer stays far from a glide, errors or not.
+        assert!(contour_similarity(&user, &level) < 0.6 * with_errors);
     }
 }

@@ -84,6 +84,10 @@ pub struct TwoChannelSettings {
     pub judged_range_db: f32,
     /// Two channels voiced this far apart in pitch (semitones) hear two voices at once.
     pub distinct_f0_semitones: f32,
+    /// Parts of one talker less than this apart are one vocalisation (s): the pitch lost for
+    /// a moment in babble, or the other talker heard over it for a moment (an overlap), does
+    /// not cut it.
+    pub join_gap_secs: f64,
 }
 
 impl Default for TwoChannelSettings {
@@ -94,6 +98,7 @@ impl Default for TwoChannelSettings {
             min_part_secs: 0.1,
             judged_range_db: 30.0,
             distinct_f0_semitones: 1.0,
+            join_gap_secs: 0.2,
         }
     }
 }
@@ -346,8 +351,28 @@ pub fn attribute_two_channels(
             }
         }
     }
-    out.sort_by_key(|s| (s.vocalisation.start, s.track));
-    out
+    out.sort_by_key(|s| (s.track, s.vocalisation.start));
+    let tracks = [user, partner];
+    let mut joined: Vec<Segment> = Vec::with_capacity(out.len());
+    for seg in out {
+        match joined.last_mut() {
+            Some(prev)
+                if prev.track == seg.track
+                    && seg.vocalisation.start.secs() - prev.vocalisation.end.secs()
+                        < settings.join_gap_secs =>
+            {
+                let (first, last) = (prev.vocalisation, seg.vocalisation);
+                prev.vocalisation = Vocalisation {
+                    heard_until: last.heard_until,
+                    ..tracks[seg.track].summarise(first.start, last.end)
+                };
+                prev.margin = prev.margin.min(seg.margin);
+            }
+            _ => joined.push(seg),
+        }
+    }
+    joined.sort_by_key(|s| (s.vocalisation.start, s.track));
+    joined
 }
 
 /// A part needs this many voiced frames of its own talker (50 ms).
@@ -1145,6 +1170,39 @@ mod tests {
         assert!((user.1 - 1.0).abs() < 0.02, "{segments:?}");
         assert!(user.2 <= 3.05, "the answer is not the user's: {segments:?}");
         assert!((partner.1 - 2.5).abs() < 0.02, "{segments:?}");
+    }
+
+    #[test]
+    fn a_vocalisation_with_a_babble_dip_inside_stays_one() {
+        let mut room = Room::new(10.0);
+        room.set(0, 1.0, 3.0, Some(250.0), -15.0);
+        room.set(1, 1.0, 3.0, Some(250.0), -24.0);
+        // For 0.1 s the user's voice dips into the babble: its pitch is lost, and the
+        // partner's microphone hears a babble talker a little louder.
+        room.set(0, 2.0, 2.1, None, -36.0);
+        room.set(1, 2.0, 2.1, Some(150.0), -34.0);
+        room.found(0, 1.0, 3.0);
+        let segments = room.segments();
+        assert_eq!(segments.len(), 1, "{segments:?}");
+        assert_eq!(segments[0].0, Speaker::User);
+        assert!((segments[0].1 - 1.0).abs() < 0.02 && (segments[0].2 - 3.0).abs() < 0.02);
+    }
+
+    #[test]
+    fn a_quick_answer_by_the_other_talker_stays_its_own_vocalisation() {
+        let mut room = Room::new(10.0);
+        room.set(0, 1.0, 2.0, Some(250.0), -15.0);
+        room.set(1, 1.0, 2.0, Some(250.0), -24.0);
+        // The partner answers 0.1 s after the user stops.
+        room.set(1, 2.1, 3.0, Some(150.0), -15.0);
+        room.set(0, 2.1, 3.0, Some(150.0), -24.0);
+        room.found(0, 1.0, 3.0);
+        room.found(1, 1.0, 3.0);
+        let segments = room.segments();
+        let who: Vec<Speaker> = segments.iter().map(|s| s.0).collect();
+        assert_eq!(who, [Speaker::User, Speaker::Partner], "{segments:?}");
+        assert!((segments[1].1 - 2.1).abs() < 0.02, "{segments:?}");
+        assert!(segments[0].2 <= 2.05, "{segments:?}");
     }
 
     #[test]
