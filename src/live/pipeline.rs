@@ -802,7 +802,9 @@ impl AnalysisLoop {
 
     fn deliver_labels(&mut self, labels: Vec<crate::analysis::speaker::Segment>) {
         for seg in labels {
-            if self.recording_source() {
+            // A vocalisation the attribution gives to no one (the room's babble, a tail) has no
+            // row, as in `attune analyze`'s segments; its event stays in events.jsonl.
+            if self.recording_source() && seg.speaker != Speaker::Unknown {
                 self.send_to_writer(WriterMsg::Segment {
                     vocalisation: seg.vocalisation,
                     speaker: seg.speaker,
