@@ -228,13 +228,8 @@ fn demo_partner_enrolment(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-#[test]
-fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends() {
-    let tmp = tempfile::tempdir().unwrap();
-    let enrol_path = demo_partner_enrolment(tmp.path());
-    let truth = demo_segments_truth();
-
-    let dir = tmp.path().join("session");
+/// `attune live --headless --demo` at ten times real time for `secs` with the partner's clip.
+fn record_demo_with_partner_clip(clip: &std::path::Path, secs: &str, dir: &std::path::Path) {
     succeed(
         attune()
             .args([
@@ -244,13 +239,23 @@ fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends
                 "--speed",
                 "10",
                 "--duration",
-                "5",
+                secs,
             ])
             .arg("--partner-voice")
-            .arg(&enrol_path)
+            .arg(clip)
             .arg("--session-dir")
-            .arg(&dir),
+            .arg(dir),
     );
+}
+
+#[test]
+fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let enrol_path = demo_partner_enrolment(tmp.path());
+    let truth = demo_segments_truth();
+
+    let dir = tmp.path().join("session");
+    record_demo_with_partner_clip(&enrol_path, "5", &dir);
     let summary = json(&dir.join("live.summary.json"));
     let by_voice = &summary["vocalisations_by_voice"];
     assert!(by_voice["partner"].as_u64().unwrap_or(0) >= 3, "{summary}");
@@ -316,22 +321,7 @@ fn the_live_path_and_attune_analyze_find_the_same_vocalisations_speakers_and_tur
     let tmp = tempfile::tempdir().unwrap();
     let enrol = demo_partner_enrolment(tmp.path());
     let live = tmp.path().join("live");
-    succeed(
-        attune()
-            .args([
-                "live",
-                "--headless",
-                "--demo",
-                "--speed",
-                "10",
-                "--duration",
-                "6",
-            ])
-            .arg("--partner-voice")
-            .arg(&enrol)
-            .arg("--session-dir")
-            .arg(&live),
-    );
+    record_demo_with_partner_clip(&enrol, "6", &live);
     let offline = tmp.path().join("offline");
     succeed(
         attune()

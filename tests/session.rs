@@ -12,11 +12,7 @@ use attune::events::Vocalisation;
 use attune::time::SampleTime;
 
 fn u(speaker: Speaker, start_secs: f64, end_secs: f64) -> Utterance {
-    Utterance {
-        speaker,
-        start_secs,
-        end_secs,
-    }
+    Utterance::new(speaker, start_secs, end_secs)
 }
 
 use Speaker::{Partner as P, User as U};

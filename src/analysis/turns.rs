@@ -21,6 +21,17 @@ pub struct Utterance {
     pub end_secs: f64,
 }
 
+impl Utterance {
+    /// A vocalisation of `speaker` from `start_secs` to `end_secs`.
+    pub fn new(speaker: Speaker, start_secs: f64, end_secs: f64) -> Self {
+        Self {
+            speaker,
+            start_secs,
+            end_secs,
+        }
+    }
+}
+
 /// The windows of a turn model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TurnSettings {
@@ -530,11 +541,7 @@ mod tests {
     use super::*;
 
     fn u(speaker: Speaker, start_secs: f64, end_secs: f64) -> Utterance {
-        Utterance {
-            speaker,
-            start_secs,
-            end_secs,
-        }
+        Utterance::new(speaker, start_secs, end_secs)
     }
 
     #[test]
