@@ -87,6 +87,7 @@ pub struct TwoChannelSettings {
     /// Parts of one talker less than this apart are one vocalisation (s): the pitch lost for
     /// a moment in babble, or the other talker heard over it for a moment (an overlap), does
     /// not cut it.
+    #[serde(rename = "join_gap_s")]
     pub join_gap_secs: f64,
 }
 
