@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Serialize;
 
 use crate::config::AnalysisConfig;
@@ -96,8 +96,8 @@ pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
         (None, Some(base)) => new_session_dir(base, &args.participant),
         (None, None) => bail!("no data folder to record into: give --session-dir DIR"),
     };
+    // The settings were checked by the caller, and again when the pipeline starts.
     let config = args.live.config.clone();
-    config.validate().context("invalid settings")?;
     let input = args.live.input.clone();
     let options = LiveOptions {
         demo_when_no_device: false,
