@@ -337,20 +337,14 @@ pub fn echo_ui(ui: &mut Ui, model: &LiveModel, pal: &Palette) {
 }
 
 fn parts_ui(ui: &mut Ui, s: &MirrorScore, pal: &Palette) {
-    let line = |ui: &mut Ui, a: &str, x: f32, b: &str, y: f32| {
+    // The two parts the score weighs (analysis::mirror::MirrorWeights).
+    for (name, x) in [("shape", s.contour), ("length", s.duration)] {
         ui.label(
-            RichText::new(format!("{a} {x:.0} · {b} {y:.0}"))
+            RichText::new(format!("{name} {x:.0}"))
                 .size(15.0)
                 .color(pal.text),
         );
-    };
-    line(ui, "shape", s.contour, "beats", s.beats);
-    line(ui, "length", s.duration, "pitch", s.register);
-    ui.label(
-        RichText::new(format!("loudness {:.0}", s.loudness))
-            .size(15.0)
-            .color(pal.text),
-    );
+    }
 }
 
 /// Pace and intensity: what is measured, in plain words; no judgement.

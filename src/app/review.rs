@@ -573,9 +573,16 @@ impl ReviewState {
                             RichText::new(format!("mirroring {:.0} / 100", ms.score)).strong(),
                         );
                         ui.label(format!(
-                            "contour {:.0} · register {:.0} · length {:.0} · beats {:.0} · loudness {:.0}",
-                            ms.contour, ms.register, ms.duration, ms.beats, ms.loudness
+                            "shape {:.0} · length {:.0}",
+                            ms.contour, ms.duration
                         ));
+                        ui.label(
+                            RichText::new(format!(
+                                "not counted: register {:.0} · beats {:.0} · loudness {:.0}",
+                                ms.register, ms.beats, ms.loudness
+                            ))
+                            .weak(),
+                        );
                     }
                     ui.separator();
                 }

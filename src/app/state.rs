@@ -10,7 +10,7 @@ use crate::analysis::speaker::{
     held_share, push_to_talk_speaker, HeldInterval, OutsideKey, Speaker,
 };
 use crate::analysis::stats;
-use crate::analysis::track::onset_belongs;
+use crate::analysis::track::{onset_belongs, FrameRecord};
 use crate::analysis::turns::{answer_latency_secs, TurnSettings, Utterance};
 use crate::events::{Event, Vocalisation};
 use crate::live::latency::{LatencyStats, LatencySummary};
@@ -269,7 +269,10 @@ impl LiveModel {
                     self.pitch
                         .iter()
                         .filter(|p| p.t_secs >= v.start.secs() && p.t_secs <= v.end.secs())
-                        .filter_map(|p| p.f0_hz),
+                        .map(|p| FrameRecord {
+                            f0_hz: p.f0_hz,
+                            level_dbfs: p.level_dbfs,
+                        }),
                     self.onsets
                         .iter()
                         .map(|&o| SampleTime::from_secs(o))
