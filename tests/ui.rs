@@ -219,6 +219,9 @@ fn holding_space_while_answering_scores_the_echo_against_the_persons_sound() {
     assert!((echo.latency_secs - 0.82).abs() < 0.25, "{echo:?}");
     assert!(shows(&h, "Echo match"));
     assert!(shows(&h, &format!("{:.0}", echo.score.score)));
+    // Its parts are the two the score weighs.
+    assert!(shows(&h, &format!("shape {:.0}", echo.score.contour)));
+    assert!(shows(&h, &format!("length {:.0}", echo.score.duration)));
     assert!(shows(&h, "You answer after"));
     // The mirror card still shows the person's sound, not the answer.
     let card = h.state().model().card.clone().unwrap();
