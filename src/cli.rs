@@ -21,7 +21,7 @@ use crate::config::AnalysisConfig;
 use crate::driver::files::load_voice;
 use crate::export::{export_session, ExportError, Format};
 use crate::live::{InputChoice, LiveOptions};
-use crate::offline::{collect_jobs, write_corpus_summary, Batch};
+use crate::offline::{collect_jobs, write_corpus_summary, Batch, JobList};
 use crate::session::folder::sessions_dir;
 use crate::session::model::{LoadOptions, SessionError, SessionModel};
 
@@ -435,11 +435,15 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         ChannelSelect::Channel(usize::from(c) - 1)
     });
     let mode = speaker_mode(&args.speakers, &config)?;
-    let (jobs, listing_errors) = collect_jobs(&args.inputs, args.recursive);
+    let JobList {
+        jobs,
+        errors: listing_errors,
+        notices: listing_notices,
+    } = collect_jobs(&args.inputs, args.recursive);
     if jobs.is_empty() && listing_errors.is_empty() {
         bail!("no audio files found in the inputs given");
     }
-    std::fs::create_dir_all(&args.out)
+    crate::output::create_private_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
     let threads = args.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -458,6 +462,9 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     };
     for msg in &listing_errors {
         progress.suspend(|| eprintln!("error: {msg}"));
+    }
+    for msg in &listing_notices {
+        progress.suspend(|| eprintln!("note: {msg}"));
     }
     let audio_millis = AtomicU64::new(0);
     let started = Instant::now();
@@ -529,6 +536,9 @@ fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     check_writable(&args.out)?;
     let mode = speaker_mode(&args.speakers, &config)?;
     let model = SessionModel::load(&args.session, &LoadOptions { mode, config })?;
+    for notice in &model.notices {
+        eprintln!("warning: {notice}");
+    }
     let files = export_session(&model, &formats, &args.out)?;
     if !args.quiet {
         eprintln!(
@@ -550,10 +560,12 @@ fn check_writable(dir: &Path) -> Result<(), ExportError> {
         path: dir.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let probe = dir.join(format!(".attune-export-{}.partial", std::process::id()));
-    crate::output::create_private(&probe).map_err(err)?;
-    let _ = std::fs::remove_file(&probe);
+    crate::output::create_private_dir_all(dir).map_err(err)?;
+    // A fresh, randomly named probe, removed as it closes: nothing planted is written through.
+    tempfile::Builder::new()
+        .prefix(".attune-export-")
+        .tempfile_in(dir)
+        .map_err(err)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! [`Batch`] runs many inputs on a pool of `analyze-N` worker threads; one input runs on the
 //! calling thread (a worker, or the thread repairing a session).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -143,15 +143,26 @@ pub struct Job {
     pub name: String,
 }
 
-/// Expands folders into their audio files and names every result uniquely.
-pub fn collect_jobs(inputs: &[PathBuf], recursive: bool) -> (Vec<Job>, Vec<String>) {
-    let mut jobs = Vec::new();
-    let mut errors = Vec::new();
+/// The inputs of a run, expanded: the jobs, the inputs that could not be listed (errors) and
+/// what the user should know of the listing (notices: renamed results, links not followed).
+#[derive(Debug, Default)]
+pub struct JobList {
+    pub jobs: Vec<Job>,
+    pub errors: Vec<String>,
+    pub notices: Vec<String>,
+}
+
+/// Expands folders into their audio files and names every result uniquely. With `recursive`,
+/// sub-folders are walked but links to folders are not followed (a link can lead back into
+/// its own folder); each is named in a notice. Main thread.
+pub fn collect_jobs(inputs: &[PathBuf], recursive: bool) -> JobList {
+    let mut list = JobList::default();
     for input in inputs {
         if input.is_dir() {
             let mut found = Vec::new();
-            if let Err(e) = walk(input, recursive, &mut found) {
-                errors.push(format!("{}: cannot list the folder: {e}", input.display()));
+            if let Err(e) = walk(input, recursive, &mut found, &mut list.notices) {
+                list.errors
+                    .push(format!("{}: cannot list the folder: {e}", input.display()));
             }
             found.sort();
             for path in found {
@@ -161,36 +172,62 @@ pub fn collect_jobs(inputs: &[PathBuf], recursive: bool) -> (Vec<Job>, Vec<Strin
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("__");
-                jobs.push(Job { path, name });
+                list.jobs.push(Job { path, name });
             }
         } else {
             let name = input
                 .file_stem()
                 .map_or_else(|| "input".to_string(), |s| s.to_string_lossy().into_owned());
-            jobs.push(Job {
+            list.jobs.push(Job {
                 path: input.clone(),
                 name,
             });
         }
     }
-    // Two inputs with the same name get numbered so no result overwrites another.
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for job in &mut jobs {
-        let n = seen.entry(job.name.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            job.name = format!("{}-{}", job.name, n);
+    // No two results share a name, so none overwrites or mixes with another: a name already
+    // taken (compared without case, as some file systems do) gets the first free `-2`, `-3`...
+    let mut taken: HashSet<String> = HashSet::new();
+    for job in &mut list.jobs {
+        let wanted = job.name.clone();
+        let mut n = 1;
+        while !taken.insert(job.name.to_lowercase()) {
+            n += 1;
+            job.name = format!("{wanted}-{n}");
+        }
+        if n > 1 {
+            list.notices.push(format!(
+                "{}: its results are named {} (another input's are named {wanted})",
+                job.path.display(),
+                job.name
+            ));
         }
     }
-    (jobs, errors)
+    list
 }
 
-fn walk(dir: &Path, recursive: bool, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Adds the audio files of `dir` to `found` (and of its sub-folders with `recursive`); a link
+/// to a folder is named in `notices`, not followed.
+fn walk(
+    dir: &Path,
+    recursive: bool,
+    found: &mut Vec<PathBuf>,
+    notices: &mut Vec<String>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        // The entry itself, not what a link points to.
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
             if recursive {
-                walk(&path, recursive, found)?;
+                walk(&path, recursive, found, notices)?;
+            }
+        } else if kind.is_symlink() && path.is_dir() {
+            if recursive {
+                notices.push(format!(
+                    "{}: a link to a folder, not followed",
+                    path.display()
+                ));
             }
         } else if path
             .extension()

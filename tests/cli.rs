@@ -275,3 +275,135 @@ fn settings_are_checked_and_help_is_given() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("pitch range"));
 }
+
+#[test]
+fn inputs_with_one_name_get_results_of_their_own() {
+    // a/x.wav, b/x.wav and c/x-2.wav: three results, each describing its own input, and the
+    // renaming said; with two jobs at once as with one.
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for (sub, name, secs) in [("a", "x", 1.5), ("b", "x", 2.0), ("c", "x-2", 2.5)] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        let path = dir.path().join(sub).join(format!("{name}.wav"));
+        write_wav(&path, 16_000, &[hum(16_000, 220.0, secs)]);
+        inputs.push(path);
+    }
+    for jobs in ["1", "2"] {
+        let out = dir.path().join(format!("out-{jobs}"));
+        let o = attune()
+            .args(["analyze", "-q", "--jobs", jobs, "--out"])
+            .arg(&out)
+            .args(&inputs)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("x-2"), "the renaming is said: {err}");
+        let mut described = Vec::new();
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".summary.json") {
+                if stem == "corpus" {
+                    continue;
+                }
+                let s = summary(&out, stem);
+                let path = s["input"]["path"].as_str().unwrap().to_string();
+                let secs = s["input"]["duration_s"].as_f64().unwrap();
+                // The f0 track beside it belongs to the same input.
+                let f0 = std::fs::read_to_string(out.join(format!("{stem}.f0.csv"))).unwrap();
+                let frames = f0.lines().count() - 1;
+                assert!(
+                    (frames as f64 * 0.01 - secs).abs() < 0.05,
+                    "{stem}: {frames} frames for {secs} s"
+                );
+                described.push(path);
+            }
+        }
+        described.sort();
+        let mut want: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        want.sort();
+        assert_eq!(described, want);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn links_planted_beside_the_results_are_not_written_through_and_modes_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.wav");
+    write_wav(&input, 16_000, &[hum(16_000, 220.0, 1.5)]);
+    let out = dir.path().join("made").join("out");
+    std::fs::create_dir_all(dir.path().join("planted")).unwrap();
+    let planted = dir.path().join("planted").join("out");
+    std::fs::create_dir_all(&planted).unwrap();
+    // A victim file, a link to it where a temporary file used to be made, and a world-writable
+    // file at another such name.
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    std::os::unix::fs::symlink(&victim, planted.join("x.segments.csv.partial")).unwrap();
+    std::fs::write(planted.join("x.f0.csv.partial"), "old").unwrap();
+    std::fs::set_permissions(
+        planted.join("x.f0.csv.partial"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    for out in [&out, &planted] {
+        // umask 000: what attune makes must still be owner-only.
+        let status = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(r#"umask 000 && exec "$0" analyze -q --out "$1" "$2""#)
+            .arg(env!("CARGO_BIN_EXE_attune"))
+            .arg(out)
+            .arg(&input)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for ext in ["f0.csv", "onsets.csv", "segments.csv", "summary.json"] {
+            let meta = std::fs::symlink_metadata(out.join(format!("x.{ext}"))).unwrap();
+            assert!(meta.is_file(), "{ext}");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{ext}");
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+    for d in [dir.path().join("made"), out.clone()] {
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", d.display());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_loop_in_a_folder_ends_and_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().join("corpus");
+    std::fs::create_dir_all(top.join("child")).unwrap();
+    write_wav(
+        &top.join("child").join("a.wav"),
+        16_000,
+        &[hum(16_000, 220.0, 1.0)],
+    );
+    // A link back to the folder above it: followed, it would never end.
+    std::os::unix::fs::symlink(&top, top.join("child").join("loop")).unwrap();
+    let out = dir.path().join("out");
+    let o = attune()
+        .args(["analyze", "-q", "--recursive", "--out"])
+        .arg(&out)
+        .arg(&top)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("loop") && err.contains("not followed"),
+        "{err}"
+    );
+    let results: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".summary.json").map(str::to_string)
+        })
+        .collect();
+    assert_eq!(results, ["child__a"]);
+}

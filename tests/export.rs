@@ -366,3 +366,54 @@ fn export_csv_matches_analyze_before_review() {
         assert_eq!(a, e, "{table} differs between analyze and export");
     }
 }
+
+#[test]
+fn times_in_edited_files_that_are_not_times_are_named_and_skipped() {
+    // A marker at 1e300 s in events.jsonl and a segment there in review.json once grew the
+    // HTML export past 9 GB and wrote a TextGrid ending at 18446744073709551 s.
+    let dir = tempfile::tempdir().unwrap();
+    let session = make_session(dir.path());
+    let mut events = std::fs::read_to_string(session.join("events.jsonl")).unwrap();
+    events.push_str("{\"t_s\":1e300,\"type\":\"marker\",\"code\":\"smile\"}\n");
+    events.push_str("{\"t_s\":5000.0,\"type\":\"marker\",\"code\":\"touch\"}\n");
+    std::fs::write(session.join("events.jsonl"), events).unwrap();
+    let out = dir.path().join("out");
+    let o = export(&session, &out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("line 5") && err.contains("1e300"), "{err}");
+    assert!(err.contains("5000"), "{err}");
+    // The review of the same session, edited by hand.
+    let model = SessionModel::load(&session, &LoadOptions::default()).unwrap();
+    let duration_s = model.duration_secs;
+    let mut review: serde_json::Value = serde_json::to_value(model.corrections()).unwrap();
+    review["segments"][0]["end_s"] = serde_json::json!(1e300);
+    review["markers"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"t_s": -3.0, "code": "smile"}));
+    std::fs::write(
+        session.join("review.json"),
+        serde_json::to_string(&review).unwrap(),
+    )
+    .unwrap();
+    let o = export(&session, &out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("review.json: segment 1"), "{err}");
+    assert!(err.contains("marker"), "{err}");
+    // Every export stays the size of the recording; the TextGrid ends where it does.
+    let textgrid = std::fs::read_to_string(out.join("demo-session.TextGrid")).unwrap();
+    let xmax: f64 = textgrid
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("xmax = "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(xmax <= duration_s + 1.0, "{xmax} vs {duration_s}");
+    for f in ALL_FILES {
+        let len = std::fs::metadata(out.join(format!("demo-session.{f}")))
+            .unwrap()
+            .len();
+        assert!(len < 5_000_000, "{f}: {len} bytes");
+    }
+}

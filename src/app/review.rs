@@ -136,6 +136,16 @@ impl ReviewState {
 
     fn take_loaded(&mut self, loaded: Loaded) {
         self.view = TimelineView::fit(loaded.model.duration_secs);
+        // What was skipped of the session's edited files, said on screen.
+        if let Some(first) = loaded.model.notices.first() {
+            let more = loaded.model.notices.len() - 1;
+            let text = if more == 0 {
+                first.clone()
+            } else {
+                format!("{first} (and {more} more)")
+            };
+            self.notice = Some((text, true));
+        }
         self.loaded = Some(loaded);
     }
 

@@ -204,7 +204,7 @@ impl SettingsStore {
             return Ok(());
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::output::create_private_dir_all(dir)?;
         }
         write_json(path, settings)
     }

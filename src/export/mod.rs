@@ -149,7 +149,7 @@ pub fn export_session(
     formats: &[Format],
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ExportError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| ExportError::Write {
+    crate::output::create_private_dir_all(out_dir).map_err(|source| ExportError::Write {
         path: out_dir.to_path_buf(),
         source,
     })?;

@@ -82,51 +82,84 @@ pub fn create_private(path: &Path) -> io::Result<File> {
     opts.open(path)
 }
 
-/// Writes `bytes` to `path` atomically: an owner-only temporary file beside it
-/// (`PATH.partial`), synced, then renamed; the temporary file is removed when that fails. Any
-/// thread.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(PARTIAL);
-    let tmp = PathBuf::from(tmp);
-    let result = (|| -> io::Result<()> {
-        let mut file = create_private(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// Creates the folder `dir` and any missing folders above it, each owner-only (0700) whatever
+/// the umask; folders that exist already are left as they are. Any thread.
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        // The umask can only take bits away from 0700; an odd one (0200) could leave the
+        // owner unable to write, so each folder made here is set to 0700 as well.
+        builder.mode(0o700);
+        let mut missing = Vec::new();
+        let mut at = Some(dir);
+        while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            missing.push(d.to_path_buf());
+            at = d.parent();
+        }
+        builder.create(dir)?;
+        for d in missing {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
     }
-    result
+    #[cfg(not(unix))]
+    builder.create(dir)
+}
+
+/// A new owner-only temporary file beside `dest` (`.NAME.XXXXXX.partial`), created under a
+/// fresh random name so that nothing planted there (a link, a file with other modes or
+/// owners) is ever written through. Any thread.
+fn partial_beside(dest: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = dest
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy());
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(PARTIAL)
+        .tempfile_in(dir)
+}
+
+/// Writes `bytes` to `path` atomically: an owner-only temporary file beside it (see
+/// [`partial_beside`]), synced, then renamed over `path` (a link at `path` is replaced, not
+/// followed); the temporary file is removed when that fails. Any thread.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = partial_beside(path)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 struct CsvFile {
-    tmp: PathBuf,
     dest: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<tempfile::NamedTempFile>,
 }
 
 impl CsvFile {
     fn create(dest: PathBuf, header: &str) -> io::Result<Self> {
-        let mut tmp = dest.clone().into_os_string();
-        tmp.push(PARTIAL);
-        let tmp = PathBuf::from(tmp);
-        let mut out = BufWriter::with_capacity(64 * 1024, create_private(&tmp)?);
+        let mut out = BufWriter::with_capacity(64 * 1024, partial_beside(&dest)?);
         writeln!(out, "{header}")?;
-        Ok(Self { tmp, dest, out })
+        Ok(Self { dest, out })
     }
 
     fn commit(self) -> io::Result<PathBuf> {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&self.tmp, &self.dest)?;
+        file.as_file().sync_all()?;
+        file.persist(&self.dest).map_err(|e| e.error)?;
         Ok(self.dest)
     }
 
+    /// Drops the temporary file (removed as it closes).
     fn discard(self) {
         drop(self.out);
-        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
@@ -508,15 +541,12 @@ impl AnalysisWriter {
             session: report,
             outputs,
         };
-        let mut tmp = json_path.clone().into_os_string();
-        tmp.push(PARTIAL);
-        let tmp = PathBuf::from(tmp);
-        let mut out = BufWriter::new(create_private(&tmp)?);
+        let mut out = BufWriter::new(partial_beside(&json_path)?);
         serde_json::to_writer_pretty(&mut out, &summary).map_err(io::Error::other)?;
         writeln!(out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &json_path)?;
+        file.as_file().sync_all()?;
+        file.persist(&json_path).map_err(|e| e.error)?;
         Ok(summary)
     }
 

@@ -10,7 +10,10 @@
 //! ```
 //!
 //! Reading is tolerant: an unknown or broken line (the last line of a session killed mid-write)
-//! is skipped, never fatal.
+//! is skipped, never fatal. The file can be edited by hand, so nothing in it is trusted: a
+//! practitioner's line with a time that is not a time (not finite, negative, beyond
+//! [`MAX_LOG_TIME_S`], a push-to-talk that ends before it starts) or longer than
+//! [`MAX_LINE_BYTES`] is skipped and named in [`PractitionerLog::skipped`].
 
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
@@ -30,6 +33,12 @@ pub const DEFAULT_MARKER_CODES: [&str; 8] = [
     "needs a rest",
     "best moment",
 ];
+
+/// The latest time a line may name (s): a week, longer than any recording. The reader of a
+/// session checks times against its recording's length as well.
+pub const MAX_LOG_TIME_S: f64 = 7.0 * 24.0 * 3600.0;
+/// The longest line read (bytes); a longer one is skipped without being held in memory.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// Engagement levels of the wrap-up, 1 (low) to 5 (high).
 pub const ENGAGEMENT_LEVELS: std::ops::RangeInclusive<u8> = 1..=5;
@@ -95,38 +104,119 @@ pub struct PractitionerLog {
     pub wrap_up: Option<WrapUp>,
     /// The latest time any line mentions (s): how far the log reaches.
     pub last_t_s: f64,
+    /// The practitioner's lines skipped as not valid: "line N: why".
+    pub skipped: Vec<String>,
+}
+
+/// Whether `t` (s) can be a time on a session's clock.
+pub fn is_log_time(t: f64) -> bool {
+    t.is_finite() && (0.0..=MAX_LOG_TIME_S).contains(&t)
+}
+
+/// Why a practitioner's line cannot be used, if it cannot.
+fn invalid(line: &LogLine) -> Option<String> {
+    let t_s = line.t_s();
+    if !is_log_time(t_s) {
+        return Some(format!("t_s {t_s:?} is not a time on the session clock"));
+    }
+    if let LogLine::PushToTalk { start_s, end_s, .. } = line {
+        if !(is_log_time(*start_s) && is_log_time(*end_s) && start_s <= end_s) {
+            return Some(format!(
+                "push_to_talk {start_s:?}-{end_s:?} s is not a time span"
+            ));
+        }
+    }
+    if let LogLine::WrapUp {
+        engagement: Some(e),
+        ..
+    } = line
+    {
+        if !ENGAGEMENT_LEVELS.contains(e) {
+            return Some(format!("engagement {e} is not 1-5"));
+        }
+    }
+    None
+}
+
+/// Reads the next line of `reader` into `line` (without its newline), keeping at most
+/// `MAX_LINE_BYTES`; returns `None` at the end, `Some(false)` for a line that was too long
+/// (its rest is read past, not kept).
+fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<Option<bool>> {
+    line.clear();
+    let mut fits = true;
+    let mut any = false;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(any.then_some(fits));
+        }
+        any = true;
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if fits && line.len() + chunk.len() <= MAX_LINE_BYTES {
+            line.extend_from_slice(chunk);
+        } else {
+            fits = false;
+            line.clear();
+        }
+        let used = done.unwrap_or(buf.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(Some(fits));
+        }
+    }
 }
 
 /// Reads the practitioner's lines of an `events.jsonl`; analysis events and broken lines are
 /// skipped. Any thread (the review loader).
 pub fn read_log(path: &Path) -> io::Result<PractitionerLog> {
-    let file = std::fs::File::open(path)?;
+    let mut reader = BufReader::new(std::fs::File::open(path)?);
     let mut log = PractitionerLog::default();
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line?;
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    while let Some(fits) = next_line(&mut reader, &mut line)? {
+        number += 1;
+        if !fits {
+            log.skipped
+                .push(format!("line {number}: longer than {MAX_LINE_BYTES} bytes"));
+            continue;
+        }
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(&line) else {
             continue;
         };
-        if let Some(t) = value.get("t_s").and_then(serde_json::Value::as_f64) {
+        if let Some(t) = value
+            .get("t_s")
+            .and_then(serde_json::Value::as_f64)
+            .filter(|&t| is_log_time(t))
+        {
             log.last_t_s = log.last_t_s.max(t);
         }
-        match serde_json::from_value::<LogLine>(value) {
-            Ok(LogLine::Marker { t_s, code, note }) => log.markers.push(Marker { t_s, code, note }),
-            Ok(LogLine::PushToTalk { start_s, end_s, .. }) => log.push_to_talk.push(HeldInterval {
+        let Ok(entry) = serde_json::from_value::<LogLine>(value) else {
+            // An analysis event, or a line of another kind.
+            continue;
+        };
+        if let Some(why) = invalid(&entry) {
+            log.skipped.push(format!("line {number}: {why}"));
+            continue;
+        }
+        match entry {
+            LogLine::Marker { t_s, code, note } => log.markers.push(Marker { t_s, code, note }),
+            LogLine::PushToTalk { start_s, end_s, .. } => log.push_to_talk.push(HeldInterval {
                 start_secs: start_s,
                 end_secs: end_s,
             }),
-            Ok(LogLine::WrapUp {
+            LogLine::WrapUp {
                 engagement,
                 best_moment,
                 ..
-            }) => {
+            } => {
                 log.wrap_up = Some(WrapUp {
                     engagement,
                     best_moment,
                 })
             }
-            Err(_) => {}
         }
     }
     log.markers.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
@@ -171,5 +261,36 @@ mod tests {
         assert_eq!(log.push_to_talk.len(), 1);
         assert_eq!(log.wrap_up.as_ref().and_then(|w| w.engagement), Some(4));
         assert_eq!(log.last_t_s, 9.0);
+        assert!(log.skipped.is_empty());
+    }
+
+    #[test]
+    fn times_that_are_not_times_are_skipped_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let long_note = "x".repeat(MAX_LINE_BYTES + 10);
+        let text = [
+            r#"{"t_s":2.0,"type":"marker","code":"smile"}"#.to_string(),
+            r#"{"t_s":1e300,"type":"marker","code":"smile"}"#.to_string(),
+            r#"{"t_s":-4.0,"type":"marker","code":"touch"}"#.to_string(),
+            r#"{"t_s":5.0,"type":"push_to_talk","start_s":5.0,"end_s":3.0}"#.to_string(),
+            r#"{"t_s":6.0,"type":"wrap_up","engagement":9}"#.to_string(),
+            format!(r#"{{"t_s":7.0,"type":"marker","code":"smile","note":"{long_note}"}}"#),
+            r#"{"t_s":8.0,"type":"marker","code":"touch"}"#.to_string(),
+        ]
+        .join("\n");
+        std::fs::write(&path, text).unwrap();
+        let log = read_log(&path).unwrap();
+        let times: Vec<f64> = log.markers.iter().map(|m| m.t_s).collect();
+        assert_eq!(times, vec![2.0, 8.0]);
+        assert!(log.push_to_talk.is_empty());
+        assert_eq!(log.wrap_up, None);
+        assert_eq!(log.last_t_s, 8.0);
+        let lines: Vec<&str> = log
+            .skipped
+            .iter()
+            .map(|s| s.split(':').next().unwrap_or(""))
+            .collect();
+        assert_eq!(lines, ["line 2", "line 3", "line 4", "line 5", "line 6"]);
     }
 }

@@ -85,6 +85,14 @@ pub enum SessionError {
     },
 }
 
+/// How far past the recording's end (s) a time in a file a user can edit may fall (a marker
+/// logged as the recording stopped).
+const TIME_MARGIN_S: f64 = 1.0;
+/// The largest `review.json` read (bytes): a day's recording reviewed in full is a few MB.
+const MAX_REVIEW_BYTES: u64 = 64 * 1024 * 1024;
+/// Segments allocated ahead for a `review.json` (more are read as they come).
+const MAX_REVIEW_SEGMENTS: usize = 100_000;
+
 /// One reviewed segment as `review.json` keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentEdit {
@@ -133,6 +141,9 @@ pub struct SessionModel {
     pub push_to_talk: Vec<HeldInterval>,
     /// Where corrections are saved.
     pub review_path: PathBuf,
+    /// What was skipped of the files a user can edit (`events.jsonl`, `review.json`) and why,
+    /// "FILE: line N: why": shown in review and printed by export.
+    pub notices: Vec<String>,
     /// Whether the segments or markers differ from what was recorded and analysed.
     pub corrected: bool,
 }
@@ -158,6 +169,7 @@ impl SessionModel {
         if !path.exists() {
             return Err(SessionError::NotFound(path.to_path_buf()));
         }
+        let mut notices = Vec::new();
         let (source, audio_files, meta, log, review_path) = if path.is_dir() {
             let files = wav_parts(path).map_err(io_err(path))?;
             if files.is_empty() {
@@ -169,7 +181,13 @@ impl SessionModel {
                 .unwrap_or_default();
             let events = path.join(EVENTS_FILE);
             let log = if events.is_file() {
-                read_log(&events).map_err(io_err(&events))?
+                let log = read_log(&events).map_err(io_err(&events))?;
+                notices.extend(
+                    log.skipped
+                        .iter()
+                        .map(|why| format!("{}: {why}, skipped", events.display())),
+                );
+                log
             } else {
                 Default::default()
             };
@@ -255,6 +273,31 @@ impl SessionModel {
             duration_secs = t.decoded.duration_secs();
             tracks.push(t.track);
         }
+        // The log's times must fall within the recording (a hand-edited file can say anything).
+        let mut log = log;
+        let latest_s = duration_secs + TIME_MARGIN_S;
+        let events_file = path.join(EVENTS_FILE);
+        let events_name = events_file.display();
+        log.markers.retain(|m| {
+            let keep = m.t_s <= latest_s;
+            if !keep {
+                notices.push(format!(
+                    "{events_name}: a marker at {:?} s is after the recording's end ({duration_secs:.1} s), skipped",
+                    m.t_s
+                ));
+            }
+            keep
+        });
+        log.push_to_talk.retain(|h| {
+            let keep = h.end_secs <= latest_s;
+            if !keep {
+                notices.push(format!(
+                    "{events_name}: a push-to-talk at {:?}-{:?} s is after the recording's end ({duration_secs:.1} s), skipped",
+                    h.start_secs, h.end_secs
+                ));
+            }
+            keep
+        });
         let a = attribute(&tracks, &mode);
         let mut segments = a.segments;
         let mut attribution = a.method.to_string();
@@ -281,6 +324,7 @@ impl SessionModel {
             wrap_up: log.wrap_up,
             push_to_talk: log.push_to_talk,
             review_path,
+            notices,
             corrected: false,
         };
         if model.review_path.is_file() {
@@ -295,22 +339,56 @@ impl SessionModel {
             path: self.review_path.clone(),
             reason,
         };
+        let size = std::fs::metadata(&self.review_path)
+            .map_err(|e| bad(e.to_string()))?
+            .len();
+        if size > MAX_REVIEW_BYTES {
+            return Err(bad(format!(
+                "{size} bytes, more than any review of a recording ({MAX_REVIEW_BYTES})"
+            )));
+        }
         let bytes = std::fs::read(&self.review_path).map_err(|e| bad(e.to_string()))?;
         let c: Corrections = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-        let mut segments = Vec::with_capacity(c.segments.len());
-        for e in &c.segments {
+        let file = self.review_path.display().to_string();
+        let latest_s = self.duration_secs + TIME_MARGIN_S;
+        let is_time = |t: f64| t.is_finite() && (0.0..=latest_s).contains(&t);
+        let mut segments = Vec::with_capacity(c.segments.len().min(MAX_REVIEW_SEGMENTS));
+        for (n, e) in c.segments.iter().enumerate() {
             let speaker = Speaker::parse(&e.speaker)
                 .ok_or_else(|| bad(format!("unknown speaker {:?}", e.speaker)))?;
-            if !(e.start_s.is_finite() && e.end_s.is_finite() && e.start_s < e.end_s) {
-                return Err(bad(format!(
-                    "a segment {}–{} s is not a time span",
-                    e.start_s, e.end_s
-                )));
+            if !(is_time(e.start_s) && is_time(e.end_s) && e.start_s < e.end_s) {
+                self.notices.push(format!(
+                    "{file}: segment {} ({:?}-{:?} s) is not a time span within the recording ({:.1} s), skipped",
+                    n + 1,
+                    e.start_s,
+                    e.end_s,
+                    self.duration_secs
+                ));
+                continue;
             }
-            segments.push(self.segment(e.track, e.start_s, e.end_s, speaker));
+            segments.push(self.segment(
+                e.track,
+                e.start_s,
+                e.end_s.min(self.duration_secs),
+                speaker,
+            ));
         }
+        let mut markers = Vec::with_capacity(c.markers.len());
+        for (n, m) in c.markers.into_iter().enumerate() {
+            if is_time(m.t_s) {
+                markers.push(m);
+            } else {
+                self.notices.push(format!(
+                    "{file}: marker {} at {:?} s is not a time within the recording ({:.1} s), skipped",
+                    n + 1,
+                    m.t_s,
+                    self.duration_secs
+                ));
+            }
+        }
+        markers.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
         self.segments = segments;
-        self.markers = c.markers;
+        self.markers = markers;
         self.wrap_up = c.wrap_up;
         self.corrected = true;
         Ok(())
