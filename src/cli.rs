@@ -481,7 +481,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
                 Ok(s) => {
                     let ms = (s.statistics.duration_secs * 1000.0) as u64;
                     audio_millis.fetch_add(ms, Ordering::Relaxed);
-                    for w in s.statistics.input_warnings() {
+                    for w in s.input_warnings() {
                         progress.suspend(|| eprintln!("warning: {}: {w}", job.path.display()));
                     }
                 }

@@ -208,17 +208,62 @@ fn bad_inputs_get_one_line_each_and_the_rest_completes() {
 fn a_truncated_recording_keeps_what_it_holds() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let status = attune()
+    let o = attune()
         .args(["analyze", "-q", "--out"])
         .arg(&out)
         .arg(fixture("truncated.wav"))
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(o.status.success());
     let dur = summary(&out, "truncated")["statistics"]["duration_s"]
         .as_f64()
         .unwrap();
     assert!((dur - 0.1).abs() < 0.005, "{dur}");
+    // And the user is told.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("warning: ") && err.contains("truncated.wav") && err.contains("cut short"),
+        "{err}"
+    );
+}
+
+#[test]
+fn samples_that_are_not_numbers_are_read_as_silence_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let (some, all) = (dir.path().join("some.wav"), dir.path().join("all.wav"));
+    for (path, every) in [(&some, false), (&all, true)] {
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for (i, x) in hum(16_000, 220.0, 1.5).into_iter().enumerate() {
+            let bad = every || (8_000..8_100).contains(&i);
+            w.write_sample(if bad { f32::NAN } else { x }).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = attune()
+        .args(["analyze", "-q", "--out"])
+        .arg(&out)
+        .arg(&some)
+        .arg(&all)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("some.wav: 100 samples are not numbers"),
+        "{err}"
+    );
+    assert!(err.contains("all.wav: no sample is a number"), "{err}");
+    assert_eq!(
+        summary(&out, "some")["statistics"]["non_finite_samples"],
+        100
+    );
 }
 
 #[test]

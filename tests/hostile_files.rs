@@ -41,9 +41,8 @@ fn text() -> impl Strategy<Value = String> {
 
 fn event_line() -> impl Strategy<Value = String> {
     prop_oneof![
-        (number(), text()).prop_map(|(t, c)| format!(
-            r#"{{"t_s":{t},"type":"marker","code":{c}}}"#
-        )),
+        (number(), text())
+            .prop_map(|(t, c)| format!(r#"{{"t_s":{t},"type":"marker","code":{c}}}"#)),
         (number(), number(), number()).prop_map(|(t, a, b)| format!(
             r#"{{"t_s":{t},"type":"push_to_talk","start_s":{a},"end_s":{b}}}"#
         )),
@@ -62,9 +61,15 @@ fn review() -> impl Strategy<Value = String> {
     });
     let segment = prop_oneof![
         segment,
-        (0.0f64..9.0, 0.05f64..1.0, prop_oneof![Just("user"), Just("partner")]).prop_map(
-            |(a, d, who)| format!(r#"{{"start_s":{a},"end_s":{},"speaker":"{who}"}}"#, a + d)
-        ),
+        (
+            0.0f64..9.0,
+            0.05f64..1.0,
+            prop_oneof![Just("user"), Just("partner")]
+        )
+            .prop_map(|(a, d, who)| format!(
+                r#"{{"start_s":{a},"end_s":{},"speaker":"{who}"}}"#,
+                a + d
+            )),
     ];
     let marker = (number(), text()).prop_map(|(t, c)| format!(r#"{{"t_s":{t},"code":{c}}}"#));
     prop_oneof![
@@ -96,7 +101,17 @@ fn recording(dir: &Path) -> std::path::PathBuf {
     let wav = dir.join("recording.wav");
     let a = voice(rate, 1.2, 0.4, 0.05, 0.1, |_| 300.0);
     let b = voice(rate, 1.0, 0.3, 0.05, 0.1, |t| 150.0 - 20.0 * t);
-    write_wav(&wav, rate, &[scene(rate, 10.0, 0.001, &[(1.0, a.clone()), (3.0, b), (6.0, a)], 3)]);
+    write_wav(
+        &wav,
+        rate,
+        &[scene(
+            rate,
+            10.0,
+            0.001,
+            &[(1.0, a.clone()), (3.0, b), (6.0, a)],
+            3,
+        )],
+    );
     wav
 }
 

@@ -54,6 +54,9 @@ pub struct AudioInfo {
     pub duration_secs: Option<f64>,
     pub codec: String,
     pub bits_per_sample: Option<u32>,
+    /// The longer length a WAV header announces when the file holds less (cut short).
+    #[serde(skip)]
+    pub announced_secs: Option<f64>,
 }
 
 /// Why a file could not be decoded. Messages are one short sentence without the file name,
@@ -114,7 +117,9 @@ impl Decoder {
             hint.with_extension(ext);
         }
         let stream = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-        Self::from_stream(stream, &hint, channel)
+        let mut decoder = Self::from_stream(stream, &hint, channel)?;
+        decoder.info.announced_secs = wav_announced_secs(&head, meta.len());
+        Ok(decoder)
     }
 
     /// Decodes audio held in memory (tests, fuzzing). File-reading thread.
@@ -127,6 +132,8 @@ impl Decoder {
             return Err(DecodeError::Empty);
         }
         check_head(&bytes[..bytes.len().min(HEADER_BYTES)])?;
+        let announced_secs =
+            wav_announced_secs(&bytes[..bytes.len().min(HEADER_BYTES)], bytes.len() as u64);
         let mut hint = Hint::new();
         if let Some(ext) = extension {
             hint.with_extension(ext);
@@ -135,7 +142,9 @@ impl Decoder {
             Box::new(std::io::Cursor::new(bytes)),
             MediaSourceStreamOptions::default(),
         );
-        Self::from_stream(stream, &hint, channel)
+        let mut decoder = Self::from_stream(stream, &hint, channel)?;
+        decoder.info.announced_secs = announced_secs;
+        Ok(decoder)
     }
 
     fn from_stream(
@@ -222,6 +231,7 @@ impl Decoder {
                 duration_secs,
                 codec,
                 bits_per_sample: params.bits_per_sample,
+                announced_secs: None,
             },
             block: Vec::new(),
             skipped_packets: 0,
@@ -397,43 +407,84 @@ fn check_head(head: &[u8]) -> Result<(), DecodeError> {
 /// Other files, and WAV headers that do not fit in `head`, pass (symphonia checks them).
 /// File-reading thread.
 fn check_wav_header(head: &[u8]) -> Result<(), DecodeError> {
-    let u16_at = |i: usize| head.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32_at = |i: usize| {
-        head.get(i..i + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let riff = head.get(..4).is_some_and(|m| m == b"RIFF" || m == b"RF64");
-    if !riff || head.get(8..12) != Some(b"WAVE") {
+    let Some(fmt) = wav_chunks(head).find(|c| &c.id == b"fmt ") else {
         return Ok(());
+    };
+    let (Some(channels), Some(rate_hz)) = (u16_at(head, fmt.at + 10), u32_at(head, fmt.at + 12))
+    else {
+        return Ok(());
+    };
+    if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate_hz) {
+        return Err(DecodeError::InvalidHeader(format!(
+            "sample rate {rate_hz} Hz (accepted: {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz)"
+        )));
     }
-    // Chunks follow the 12-byte RIFF header: id, little-endian size, data padded to even.
-    let mut at = 12;
-    while let (Some(id), Some(size)) = (head.get(at..at + 4), u32_at(at + 4)) {
-        if id == b"fmt " {
-            let (Some(channels), Some(rate_hz)) = (u16_at(at + 10), u32_at(at + 12)) else {
-                return Ok(());
-            };
-            if !(MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate_hz) {
-                return Err(DecodeError::InvalidHeader(format!(
-                    "sample rate {rate_hz} Hz (accepted: {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz)"
-                )));
-            }
-            if channels == 0 || usize::from(channels) > MAX_CHANNELS {
-                return Err(DecodeError::InvalidHeader(format!(
-                    "{channels} channels (accepted: 1-{MAX_CHANNELS})"
-                )));
-            }
-            return Ok(());
-        }
-        let Some(next) = usize::try_from(size)
-            .ok()
-            .and_then(|n| at.checked_add(8)?.checked_add(n)?.checked_add(n % 2))
-        else {
-            return Ok(());
-        };
-        at = next;
+    if channels == 0 || usize::from(channels) > MAX_CHANNELS {
+        return Err(DecodeError::InvalidHeader(format!(
+            "{channels} channels (accepted: 1-{MAX_CHANNELS})"
+        )));
     }
     Ok(())
+}
+
+/// The length (s) a WAV header announces for its samples when the file holds fewer (a
+/// recording cut short; symphonia reads what is there and reports that length), from the
+/// format and data chunks within `head` and the file's length. `None` for other files, for a
+/// header that announces no length (0, or the streaming placeholder 0xFFFFFFFF) and for a
+/// complete file. File-reading thread.
+fn wav_announced_secs(head: &[u8], file_bytes: u64) -> Option<f64> {
+    let fmt = wav_chunks(head).find(|c| &c.id == b"fmt ")?;
+    let data = wav_chunks(head).find(|c| &c.id == b"data")?;
+    let rate_hz = u32_at(head, fmt.at + 12)?;
+    let block_bytes = u16_at(head, fmt.at + 20).filter(|&b| b > 0)?;
+    if data.size == 0 || data.size == u32::MAX || rate_hz == 0 {
+        return None;
+    }
+    let data_start = data.at as u64 + 8;
+    let held = file_bytes.saturating_sub(data_start);
+    (u64::from(data.size) > held + u64::from(block_bytes))
+        .then(|| u64::from(data.size) as f64 / f64::from(block_bytes) / f64::from(rate_hz))
+}
+
+fn u16_at(head: &[u8], i: usize) -> Option<u16> {
+    head.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+}
+
+fn u32_at(head: &[u8], i: usize) -> Option<u32> {
+    head.get(i..i + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// A chunk of a RIFF WAVE file: its id, where its 8-byte header starts and its stated size.
+struct WavChunk {
+    id: [u8; 4],
+    at: usize,
+    size: u32,
+}
+
+/// The chunks of a RIFF (or RF64) WAVE file whose headers lie within `head`; none for other
+/// files. Chunks follow the 12-byte RIFF header: id, little-endian size, data padded to even.
+fn wav_chunks(head: &[u8]) -> impl Iterator<Item = WavChunk> + '_ {
+    let riff = head.get(..4).is_some_and(|m| m == b"RIFF" || m == b"RF64")
+        && head.get(8..12) == Some(b"WAVE");
+    let mut at = if riff { Some(12) } else { None };
+    std::iter::from_fn(move || {
+        let here = at?;
+        let (Some(id), Some(size)) = (head.get(here..here + 4), u32_at(head, here + 4)) else {
+            at = None;
+            return None;
+        };
+        let mut chunk_id = [0u8; 4];
+        chunk_id.copy_from_slice(id);
+        at = usize::try_from(size)
+            .ok()
+            .and_then(|n| here.checked_add(8)?.checked_add(n)?.checked_add(n % 2));
+        Some(WavChunk {
+            id: chunk_id,
+            at: here,
+            size,
+        })
+    })
 }
 
 /// FLAC metadata whose inner lengths run past their block, for every `fLaC` marker in `head`

@@ -271,6 +271,39 @@ pub struct Summary {
     pub outputs: Vec<String>,
 }
 
+impl Summary {
+    /// What a researcher should know about the input before trusting its numbers, one line
+    /// each: [`FileStatistics::input_warnings`], samples that are not numbers, and a file that
+    /// ends before its header says it does (a recording cut short). Any thread.
+    pub fn input_warnings(&self) -> Vec<String> {
+        let s = &self.statistics;
+        let mut out = s.input_warnings();
+        if s.non_finite_samples > 0 {
+            out.push(if s.peak_dbfs.is_none() {
+                "no sample is a number (all NaN or infinite): the file holds no sound".to_string()
+            } else {
+                format!(
+                    "{} samples are not numbers (NaN or infinite): they were read as silence",
+                    s.non_finite_samples
+                )
+            });
+        }
+        if let Some(announced_s) = self.input.audio.announced_secs {
+            if announced_s - s.duration_secs > TRUNCATED_WARNING_S {
+                out.push(format!(
+                    "the file ends at {:.1} s although its header announces {announced_s:.1} s \
+                     (cut short?): what it holds was analysed",
+                    s.duration_secs
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// A file whose samples end this much (s) before its header's length is reported as cut short.
+const TRUNCATED_WARNING_S: f64 = 0.1;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct InputDescription {
     pub path: String,

@@ -677,6 +677,7 @@ fn remake_analysis(
                 duration_secs: Some(0.0),
                 codec: "none (no audio was recorded)".into(),
                 bits_per_sample: Some(16),
+                announced_secs: None,
             },
             channel: "live".into(),
         };

@@ -392,6 +392,7 @@ impl Recorder {
                 duration_secs: Some(self.audio_secs),
                 codec: "live capture".into(),
                 bits_per_sample: Some(16),
+                announced_secs: None,
             };
             let desc = InputDescription {
                 path: input.to_string(),
