@@ -60,7 +60,7 @@ fn write_fraction(out: &mut impl Write, frac: u64, decimals: u32) -> io::Result<
 /// without the float formatter. File-writing thread.
 fn write_secs_3(out: &mut impl Write, time: SampleTime) -> io::Result<()> {
     const SAMPLES_PER_MS: u64 = ANALYSIS_RATE_HZ as u64 / 1000;
-    if ANALYSIS_RATE_HZ % 1000 == 0 && time.0 % SAMPLES_PER_MS == 0 {
+    if ANALYSIS_RATE_HZ.is_multiple_of(1000) && time.0.is_multiple_of(SAMPLES_PER_MS) {
         let ms = time.0 / SAMPLES_PER_MS;
         let mut digits = itoa::Buffer::new();
         out.write_all(digits.format(ms / 1000).as_bytes())?;
@@ -80,6 +80,51 @@ pub fn create_private(path: &Path) -> io::Result<File> {
         opts.mode(0o600);
     }
     opts.open(path)
+}
+
+/// Creates a new owner-only (0600) file for writing; fails with `AlreadyExists` when anything
+/// is at `path` already (a file, a folder, a symbolic link, even a dangling one: `O_CREAT |
+/// O_EXCL` never follows a link), so nothing is ever replaced or written through a link. Any
+/// thread.
+pub fn create_new_private(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+/// Writes `bytes` to a new file at `path` atomically and without replacing anything: an
+/// owner-only temporary file beside it (`PATH.partial`, created new), synced, then linked to
+/// `path`, which fails with `AlreadyExists` when something is there (a file system without hard
+/// links gets a rename after checking that nothing is there). Any thread.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(PARTIAL);
+    let tmp = PathBuf::from(tmp);
+    let mut file = create_new_private(&tmp)?;
+    let result = (|| -> io::Result<()> {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+            Err(_) => {
+                if std::fs::symlink_metadata(path).is_ok() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        "the file exists already",
+                    ));
+                }
+                std::fs::rename(&tmp, path)
+            }
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
 }
 
 /// Writes `bytes` to `path` atomically: an owner-only temporary file beside it
