@@ -318,11 +318,16 @@ fn check_empty(dir: &Path) -> Result<(), ClaimError> {
         return Ok(());
     }
     entries.sort();
-    if let LockState::Held { pid } = lock_state(dir) {
-        return Err(ClaimError::Busy {
-            dir: dir.to_path_buf(),
-            pid,
-        });
+    match lock_state(dir) {
+        LockState::Held { pid: Some(pid) } => {
+            return Err(ClaimError::Busy {
+                dir: dir.to_path_buf(),
+                pid: Some(pid),
+            })
+        }
+        // Held, its pid not written yet: wait a moment for it.
+        LockState::Held { pid: None } => return Err(refusal(dir)),
+        LockState::Free | LockState::Absent => {}
     }
     if entries.iter().any(|e| e == SESSION_FILE) {
         return Err(ClaimError::RecordedSession(dir.to_path_buf()));
