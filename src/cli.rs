@@ -329,6 +329,7 @@ fn window(args: Option<&LiveArgs>) -> anyhow::Result<ExitCode> {
 /// `attune recover [DIR]...`: repairs the interrupted sessions in each folder, one line per
 /// session; exit code 1 when a repair failed or a folder holds no session. Main thread.
 fn recover(args: &RecoverArgs) -> anyhow::Result<ExitCode> {
+    use crate::session::claim::{lock_state, LockState};
     use crate::session::folder::is_session_dir;
     use crate::session::recovery::{self, find_interrupted, read_marker};
     let defaulted = args.dirs.is_empty();
@@ -350,7 +351,13 @@ fn recover(args: &RecoverArgs) -> anyhow::Result<ExitCode> {
         }
         let found = find_interrupted(dir);
         if found.is_empty() {
-            if is_session_dir(dir) {
+            if let LockState::Held { pid } = lock_state(dir) {
+                println!(
+                    "{}: being recorded ({}); left alone",
+                    dir.display(),
+                    pid.map_or_else(|| "process unknown".to_string(), |p| format!("process {p}"))
+                );
+            } else if is_session_dir(dir) {
                 match read_marker(dir).flatten() {
                     Some(m) => println!(
                         "{}: being recorded (process {}); left alone",

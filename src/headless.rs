@@ -14,9 +14,10 @@ use serde::Serialize;
 use crate::config::AnalysisConfig;
 use crate::live::latency::LatencySummary;
 use crate::live::{InputChoice, InputStatus, LiveMessage, LiveOptions, LivePipeline, RecordTo};
-use crate::session::folder::{sessions_dir, LIVE_SUMMARY_FILE, SESSION_FILE};
+use crate::session::claim::SessionFolder;
+use crate::session::folder::{sessions_dir, LIVE_SUMMARY_FILE};
 use crate::session::recovery::recover_interrupted;
-use crate::session::writer::{new_session_dir, write_json};
+use crate::session::writer::write_json;
 
 /// What a headless run is asked to do (from `attune live --headless`).
 pub struct HeadlessOptions {
@@ -87,13 +88,11 @@ pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
             eprintln!("attune: {notice}");
         }
     }
-    let dir = match (&args.session_dir, &sessions) {
-        (Some(d), _) if d.join(SESSION_FILE).exists() => bail!(
-            "{} already holds a recorded session; give a new folder (or no --session-dir: a new one is made under the sessions folder)",
-            d.display()
-        ),
-        (Some(d), _) => d.clone(),
-        (None, Some(base)) => new_session_dir(base, &args.participant),
+    // The folder is claimed when the pipeline starts: a folder that is not new or empty, or
+    // that another recorder holds, is refused there before anything is written.
+    let folder = match (&args.session_dir, &sessions) {
+        (Some(d), _) => SessionFolder::Given(d.clone()),
+        (None, Some(base)) => SessionFolder::NewUnder(base.clone()),
         (None, None) => bail!("no data folder to record into: give --session-dir DIR"),
     };
     // The settings were checked by the caller, and again when the pipeline starts.
@@ -102,7 +101,7 @@ pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
     let options = LiveOptions {
         demo_when_no_device: false,
         record: Some(RecordTo {
-            dir: dir.clone(),
+            folder,
             participant: args.participant.clone(),
             partner: "partner".into(),
             record_playback: true,
@@ -113,6 +112,9 @@ pub fn run(args: HeadlessOptions) -> anyhow::Result<ExitCode> {
         ..args.live
     };
     let pipeline = LivePipeline::start(options, None)?;
+    let Some(dir) = pipeline.session_dir().map(Path::to_path_buf) else {
+        bail!("the pipeline started without a session folder");
+    };
     let deadline = Instant::now() + Duration::from_secs_f64(duration);
     let mut input_events = Vec::new();
     let mut recording_error = None;

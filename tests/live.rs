@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::process::Command;
+
 use common::{
     attune, demo_f0_truth, demo_onsets_truth, json, onset_f_measure, raw_pitch_accuracy, read_csv,
     succeed,
@@ -170,29 +172,50 @@ fn a_session_folder_that_cannot_be_made_is_an_error() {
 
 #[test]
 fn a_full_disk_stops_the_recording_and_keeps_what_was_written() {
-    // /dev/full answers every write with "no space left on device". The recording folder is
-    // real; its event log is a link to /dev/full, so the first flush fails.
+    // A file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes the writes fail as a full
+    // disk would, once audio.wav reaches about 100-200 KB (`ulimit -f` counts 512- or
+    // 1024-byte blocks): 12 s of the demo at 32 000 bytes a second passes it. (A file planted
+    // in the folder, such as a link to /dev/full, is refused before anything is recorded.)
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("s");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::os::unix::fs::symlink("/dev/full", dir.join("events.jsonl")).unwrap();
-    let out = attune()
-        .args(["live", "--headless", "--demo", "--duration", "3"])
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 200 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_attune"))
+        .args([
+            "live",
+            "--headless",
+            "--demo",
+            "--speed",
+            "4",
+            "--duration",
+            "3",
+        ])
         .arg("--session-dir")
         .arg(&dir)
+        .env("ATTUNE_DATA_DIR", tmp.path().join("data"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("recording stopped") && stderr.contains("No space left"),
+        stderr.contains("recording stopped") && stderr.contains("File too large"),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    // The audio written before the failure is a valid WAV, final: nothing to recover.
+    // What was written before the failure is kept: final, or repaired by `recover`.
+    if dir.join("RECORDING").exists() {
+        let out = attune().arg("recover").arg(&dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(!dir.join("RECORDING").exists());
     let wav = hound::WavReader::open(dir.join("audio.wav")).unwrap();
     assert!(wav.duration() > 0);
-    assert!(!dir.join("RECORDING").exists());
 }
 
 /// The demo's truth: (start, end, speaker).

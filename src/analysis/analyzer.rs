@@ -245,7 +245,9 @@ impl Core {
             } else {
                 // Consecutive frames overlap by four fifths: every second one is enough to
                 // learn the room's noise from.
-                if level_db > MIN_VOICED_LEVEL_DBFS && self.next_frame % NOISE_FRAME_STRIDE == 0 {
+                if level_db > MIN_VOICED_LEVEL_DBFS
+                    && self.next_frame.is_multiple_of(NOISE_FRAME_STRIDE)
+                {
                     self.pitch.observe_noise(frame);
                 }
                 FrameFeatures {

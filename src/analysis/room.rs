@@ -96,7 +96,7 @@ impl RoomDecay {
         let mut sorted = self.slopes_db_per_frame;
         let sorted = &mut sorted[..n];
         sorted.sort_unstable_by(f32::total_cmp);
-        let median = if n % 2 == 0 {
+        let median = if n.is_multiple_of(2) {
             0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
         } else {
             sorted[n / 2]

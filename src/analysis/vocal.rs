@@ -102,7 +102,7 @@ fn window_stats(x: &[f32; NOTE_WINDOW_FRAMES]) -> (f32, f32, f32) {
     let n = NOTE_WINDOW_FRAMES;
     let mut sorted = *x;
     sorted.sort_unstable_by(f32::total_cmp);
-    let median = if n % 2 == 0 {
+    let median = if n.is_multiple_of(2) {
         0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
     } else {
         sorted[n / 2]

@@ -271,7 +271,7 @@ impl AttuneApp {
                 // A new folder every time (numbered when a session began in the same second):
                 // a recorded session is never written over.
                 Some(RecordTo {
-                    dir: crate::session::writer::new_session_dir(base, &self.settings.participant),
+                    folder: crate::session::claim::SessionFolder::NewUnder(base.clone()),
                     participant: self.settings.participant.clone(),
                     partner: "partner".into(),
                     record_playback: self.options.record_playback,
@@ -287,7 +287,6 @@ impl AttuneApp {
             }
             _ => None,
         };
-        self.recording_to = record.as_ref().map(|r| r.dir.clone());
         let options = LiveOptions {
             input,
             route: self.options.route,
@@ -301,10 +300,9 @@ impl AttuneApp {
         let ctx = self.ctx.clone();
         let waker = Arc::new(move || ctx.request_repaint_after(WAKE_DELAY));
         let mut started = LivePipeline::start(options.clone(), Some(waker.clone()));
-        if let Err(LiveError::SessionDir { .. }) = &started {
+        if let Err(LiveError::SessionDir(_)) = &started {
             // The cues matter even when the session cannot be recorded: listen, and say so.
             let reason = started.as_ref().err().map(ToString::to_string);
-            self.recording_to = None;
             started = LivePipeline::start(
                 LiveOptions {
                     record: None,
@@ -318,6 +316,7 @@ impl AttuneApp {
         }
         match started {
             Ok(p) => {
+                self.recording_to = p.session_dir().map(std::path::Path::to_path_buf);
                 self.pipeline = Some(p);
                 self.start_error = None;
                 self.recording_started = Some(Instant::now());

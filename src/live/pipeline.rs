@@ -22,6 +22,7 @@ use crate::audio::player::{Player, Recording};
 use crate::config::{AnalysisConfig, ANALYSIS_RATE_HZ};
 use crate::driver::{Driver, DriverOutput};
 use crate::events::Event;
+use crate::session::claim::{ClaimError, SessionFolder};
 use crate::session::log::LogLine;
 use crate::session::writer::{self, SessionInfo, WriterMsg, WriterOutcome};
 use crate::time::SampleTime;
@@ -63,7 +64,9 @@ pub enum InputChoice {
 /// Where and as whom a session is recorded.
 #[derive(Debug, Clone)]
 pub struct RecordTo {
-    pub dir: PathBuf,
+    /// The folder (`--session-dir`, new or empty) or where a new one is made; claimed by this
+    /// recorder alone (`session::claim`).
+    pub folder: SessionFolder,
     pub participant: String,
     pub partner: String,
     /// Also record a recording played as input (the demo): headless runs do, the window not.
@@ -169,11 +172,10 @@ impl PipelineStats {
 pub enum LiveError {
     #[error(transparent)]
     Analyze(#[from] AnalyzeError),
-    #[error("cannot create the session folder {dir}: {source}")]
-    SessionDir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    /// The session folder is refused (busy, not empty, not ours) or cannot be made; nothing
+    /// was written into it.
+    #[error(transparent)]
+    SessionDir(#[from] ClaimError),
     #[error("cannot start a thread: {0}")]
     Thread(std::io::Error),
 }
@@ -197,6 +199,8 @@ pub struct LivePipeline {
     capture: Option<JoinHandle<()>>,
     analysis: Option<JoinHandle<()>>,
     writer: Option<JoinHandle<WriterOutcome>>,
+    /// The folder being recorded into (claimed by this pipeline's writer).
+    session_dir: Option<PathBuf>,
     /// The practitioner's lines (markers, push-to-talk, wrap-up) to the session writer.
     log_tx: Option<Sender<WriterMsg>>,
     /// Requests to the analysis thread.
@@ -228,6 +232,7 @@ impl LivePipeline {
         let (status_tx, status_rx) = bounded::<InputStatus>(64);
 
         let mut writer_handle = None;
+        let mut session_dir = None;
         let mut writer_tx = None;
         let mut log_tx = None;
         if let Some(rec) = &options.record {
@@ -240,22 +245,15 @@ impl LivePipeline {
                 tool: "attune",
                 version: env!("CARGO_PKG_VERSION"),
             };
-            writer::create_session_dir(&rec.dir, &info).map_err(|source| {
-                LiveError::SessionDir {
-                    dir: rec.dir.clone(),
-                    source,
-                }
-            })?;
+            let claim = writer::create_session_dir(&rec.folder, &info)?;
+            let dir = claim.dir().to_path_buf();
             if let Some(clip) = &rec.partner_voice_clip {
                 // Without it, review still works (two voices); the recording matters more.
-                let _ = copy_private(
-                    clip,
-                    &rec.dir.join(crate::session::folder::PARTNER_VOICE_FILE),
-                );
+                let _ = copy_private(clip, &dir.join(crate::session::folder::PARTNER_VOICE_FILE));
             }
             let (tx, rx) = bounded(WRITER_QUEUE);
             let writer_options = writer::WriterOptions {
-                dir: rec.dir.clone(),
+                dir: dir.clone(),
                 input_name: info.input.clone(),
                 config: record_config.clone(),
                 discard_if_empty: rec.discard_if_empty,
@@ -265,7 +263,7 @@ impl LivePipeline {
             let handle = std::thread::Builder::new()
                 .name("session-writer".into())
                 .spawn(move || {
-                    writer::run_writer(writer_options, rx, |msg| {
+                    writer::run_writer(writer_options, claim, rx, |msg| {
                         let _ = err_tx.try_send(LiveMessage::RecordingError(msg));
                     })
                 })
@@ -275,6 +273,7 @@ impl LivePipeline {
                 let _ = tx.try_send(WriterMsg::DeferSegments);
             }
             writer_handle = Some(handle);
+            session_dir = Some(dir);
             log_tx = Some(tx.clone());
             writer_tx = Some(tx);
         }
@@ -320,6 +319,7 @@ impl LivePipeline {
             capture: Some(capture_handle),
             analysis: Some(analysis_handle),
             writer: writer_handle,
+            session_dir,
             log_tx,
             control_tx,
         })
@@ -343,6 +343,11 @@ impl LivePipeline {
             self.stats.writer_dropped.fetch_add(1, Ordering::Relaxed);
         }
         sent
+    }
+
+    /// The session folder being recorded into, when recording. Any thread.
+    pub fn session_dir(&self) -> Option<&std::path::Path> {
+        self.session_dir.as_deref()
     }
 
     /// The window's end of the pipeline.
@@ -580,7 +585,7 @@ fn device_loop(
 /// Copies `from` to `to`, readable by the owner only.
 fn copy_private(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
     let mut src = std::fs::File::open(from)?;
-    let mut dst = crate::output::create_private(to)?;
+    let mut dst = crate::output::create_new_private(to)?;
     std::io::copy(&mut src, &mut dst)?;
     Ok(())
 }

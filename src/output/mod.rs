@@ -60,7 +60,7 @@ fn write_fraction(out: &mut impl Write, frac: u64, decimals: u32) -> io::Result<
 /// without the float formatter. File-writing thread.
 fn write_secs_3(out: &mut impl Write, time: SampleTime) -> io::Result<()> {
     const SAMPLES_PER_MS: u64 = ANALYSIS_RATE_HZ as u64 / 1000;
-    if ANALYSIS_RATE_HZ % 1000 == 0 && time.0 % SAMPLES_PER_MS == 0 {
+    if ANALYSIS_RATE_HZ.is_multiple_of(1000) && time.0.is_multiple_of(SAMPLES_PER_MS) {
         let ms = time.0 / SAMPLES_PER_MS;
         let mut digits = itoa::Buffer::new();
         out.write_all(digits.format(ms / 1000).as_bytes())?;
@@ -135,6 +135,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Creates a new owner-only (0600) file for writing; fails with `AlreadyExists` when anything
+/// is at `path` already (a file, a folder, a symbolic link, even a dangling one: `O_CREAT |
+/// O_EXCL` never follows a link), so nothing is ever replaced or written through a link. Any
+/// thread.
+pub fn create_new_private(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+/// Writes `bytes` to a new file at `path` atomically and without replacing anything: an
+/// owner-only temporary file beside it (see [`partial_beside`]), synced, then moved to `path`
+/// only if nothing is there (fails with `AlreadyExists` otherwise). Any thread.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = partial_beside(path)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
     Ok(())
 }
 

@@ -9,6 +9,8 @@
 //!                            follow it on a rate change or before 2 GiB
 //!   events.jsonl             every analysis event and the practitioner's lines, one a line
 //!   RECORDING                while it is being recorded: the process (removed at a clean end)
+//!   .lock                    made first, locked by the recorder for the whole recording (its
+//!                            pid; removed at a clean end): see session::claim
 //!   session.f0.csv ...       the files of `attune analyze` (name "session")
 //!   partner-voice.wav        the partner's voice enrolment, when one was used
 //!   review.json              a reviewer's corrections
@@ -25,6 +27,8 @@ pub const SESSION_FILE: &str = "session.json";
 pub const EVENTS_FILE: &str = "events.jsonl";
 /// The marker file of a session being recorded.
 pub const MARKER_FILE: &str = "RECORDING";
+/// The lock file a recorder holds while it records (`session::claim`).
+pub const LOCK_FILE: &str = ".lock";
 /// A reviewer's corrections.
 pub const REVIEW_FILE: &str = "review.json";
 /// An enrolment clip of the partner's voice kept with the session.

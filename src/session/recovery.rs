@@ -18,7 +18,9 @@
 //!    `RECORDING` is removed.
 //!
 //! Everything is checked before anything is changed: a session that cannot be repaired is left
-//! as it is and the reason is reported. Every function here runs on the thread that calls it
+//! as it is and the reason is reported. A folder whose lock (`.lock`, `session::claim`) a
+//! recorder holds is being recorded: it is neither found nor repaired, whatever its marker
+//! says; a repair holds that lock itself while it works. Every function here runs on the thread that calls it
 //! (the main thread for the command line, the UI thread for the window).
 
 use crate::time::clock;
@@ -31,7 +33,8 @@ use thiserror::Error;
 
 use crate::audio::decode::ChannelSelect;
 use crate::config::AnalysisConfig;
-use crate::output::create_private;
+use crate::output::{create_new_private, create_private};
+use crate::session::claim::{lock_for_repair, lock_state, remove_stale_lock, LockState};
 use crate::session::folder::{ANALYSIS_NAME, EVENTS_FILE, MARKER_FILE, SESSION_FILE};
 use crate::session::writer::{sync_dir, write_json};
 
@@ -61,8 +64,8 @@ pub struct RecordingMarker {
 pub enum RecoveryError {
     #[error("{0} is not a session folder (it has no session.json)")]
     NotASession(PathBuf),
-    #[error("{dir} is still being recorded (process {pid}); it is left alone")]
-    StillRecording { dir: PathBuf, pid: u32 },
+    #[error("{dir} is still being recorded ({}); it is left alone", match pid { Some(p) => format!("process {p}"), None => "process unknown".to_string() })]
+    StillRecording { dir: PathBuf, pid: Option<u32> },
     #[error("{path} cannot be read as session metadata: {reason}")]
     Metadata { path: PathBuf, reason: String },
     #[error("{path} is not a WAV file that can be repaired: {reason}")]
@@ -126,7 +129,7 @@ struct RecoveredLine<'a> {
 // ---------------------------------------------------------------------------------------------
 // The marker
 
-/// Writes `DIR/RECORDING` for this process (owner-only, synced). Called by the thread that
+/// Writes `DIR/RECORDING` for this process (owner-only, created new, synced). Called by the thread that
 /// creates the session folder.
 pub fn write_marker(dir: &Path, started_utc: &str) -> io::Result<()> {
     let marker = RecordingMarker {
@@ -136,7 +139,7 @@ pub fn write_marker(dir: &Path, started_utc: &str) -> io::Result<()> {
         boot_id: boot_id(),
     };
     let path = dir.join(MARKER_FILE);
-    let mut file = create_private(&path)?;
+    let mut file = create_new_private(&path)?;
     serde_json::to_writer(&mut file, &marker).map_err(io::Error::other)?;
     file.write_all(b"\n")?;
     file.sync_all()
@@ -211,9 +214,13 @@ pub fn recorder_is_running(marker: &RecordingMarker) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Finding interrupted sessions
 
-/// Whether `dir` holds a `RECORDING` marker whose process is gone. A marker that cannot be read
+/// Whether `dir` holds a `RECORDING` marker whose process is gone and no recorder holds its
+/// lock (`.lock`, `session::claim`). A marker that cannot be read
 /// counts when the folder is a session (`session.json` beside it).
 fn is_interrupted(dir: &Path) -> bool {
+    if matches!(lock_state(dir), LockState::Held { .. }) {
+        return false; // a recorder holds it: being recorded
+    }
     match read_marker(dir) {
         None => false,
         Some(Some(marker)) => !recorder_is_running(&marker),
@@ -555,12 +562,18 @@ pub fn repair(dir: &Path) -> Result<RecoveryReport, RecoveryError> {
     if !session_path.is_file() {
         return Err(RecoveryError::NotASession(dir.to_path_buf()));
     }
+    // Held for the whole repair: a recorder holding it is recording (nothing is touched), and
+    // no second repair runs at once.
+    let lock = lock_for_repair(dir).map_err(|pid| RecoveryError::StillRecording {
+        dir: dir.to_path_buf(),
+        pid,
+    })?;
     let marker = read_marker(dir).flatten();
     if let Some(m) = &marker {
         if recorder_is_running(m) {
             return Err(RecoveryError::StillRecording {
                 dir: dir.to_path_buf(),
-                pid: m.pid,
+                pid: Some(m.pid),
             });
         }
     }
@@ -642,6 +655,10 @@ pub fn repair(dir: &Path) -> Result<RecoveryReport, RecoveryError> {
     };
     append().map_err(io_err(&events_path))?;
     remove_marker(dir);
+    if lock.is_some() {
+        remove_stale_lock(dir);
+    }
+    drop(lock);
     Ok(RecoveryReport {
         dir: dir.to_path_buf(),
         audio_secs,

@@ -32,8 +32,9 @@ use crate::audio::InputStatus;
 use crate::config::AnalysisConfig;
 use crate::dsp::resample::InputStats;
 use crate::events::Event;
-use crate::output::{create_private, AnalysisWriter, InputDescription};
-use crate::session::folder::{part_name, ANALYSIS_NAME, EVENTS_FILE, SESSION_FILE};
+use crate::output::{create_new_private, write_new_atomic, AnalysisWriter, InputDescription};
+use crate::session::claim::{ClaimError, SessionClaim, SessionFolder};
+use crate::session::folder::{part_name, ANALYSIS_NAME, EVENTS_FILE, MARKER_FILE, SESSION_FILE};
 use crate::session::log::LogLine;
 use crate::session::recovery;
 use crate::time::SampleTime;
@@ -132,59 +133,50 @@ struct GapLine {
     dropped_messages: u64,
 }
 
-/// Creates the session folder (owner-only, as are the folders it creates above it), writes
-/// `session.json` and then the `RECORDING` marker. Called on the thread that starts the
-/// pipeline, before the writer thread starts, so that a bad folder is reported at once.
-pub fn create_session_dir(dir: &Path, info: &SessionInfo) -> io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        builder.mode(0o700);
-        builder.create(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+/// Claims the session folder ([`SessionClaim`]: a new folder, or an empty one, locked by this
+/// recorder), then writes `session.json` and the `RECORDING` marker, both created new (nothing
+/// is replaced). Called on the thread that starts the pipeline, before the writer thread
+/// starts, so that a bad or busy folder is refused at once, before anything is written; the
+/// claim is then handed to [`run_writer`], which holds it until the recording ends. When
+/// writing fails after the claim, what was created is removed again.
+pub fn create_session_dir(
+    folder: &SessionFolder,
+    info: &SessionInfo,
+) -> Result<SessionClaim, ClaimError> {
+    let claim = SessionClaim::claim(folder, &info.participant)?;
+    let dir = claim.dir().to_path_buf();
+    let session_path = dir.join(SESSION_FILE);
+    let fail = |claim: SessionClaim, e: ClaimError| {
+        claim.abandon();
+        Err(e)
+    };
+    let mut bytes = match serde_json::to_vec_pretty(info) {
+        Ok(b) => b,
+        Err(e) => return fail(claim, claim_io(&session_path, io::Error::other(e))),
+    };
+    bytes.push(b'\n');
+    if let Err(e) = write_new_atomic(&session_path, &bytes) {
+        return fail(claim, claim_io(&session_path, e));
     }
-    #[cfg(not(unix))]
-    builder.create(dir)?;
-    write_json(&dir.join(SESSION_FILE), info)?;
-    recovery::write_marker(dir, &info.started_utc)?;
-    sync_dir(dir);
-    Ok(())
+    if let Err(e) = recovery::write_marker(&dir, &info.started_utc) {
+        let _ = std::fs::remove_file(&session_path);
+        if e.kind() != io::ErrorKind::AlreadyExists {
+            recovery::remove_marker(&dir);
+        }
+        return fail(claim, claim_io(&dir.join(MARKER_FILE), e));
+    }
+    sync_dir(&dir);
+    Ok(claim)
 }
 
-/// A new session folder name under `base`: `YYYYMMDD-HHMMSS-PSEUDONYM` (UTC), numbered
-/// (`-2`, `-3`...) when that folder exists already. Any thread.
-pub fn new_session_dir(base: &Path, participant: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-    let who = folder_safe(participant);
-    let first = base.join(format!("{stamp}-{who}"));
-    let mut dir = first.clone();
-    let mut n = 2;
-    while dir.exists() {
-        dir = PathBuf::from(format!("{}-{n}", first.display()));
-        n += 1;
-    }
-    dir
-}
-
-/// Keeps a pseudonym usable as part of a folder name. Any thread.
-pub fn folder_safe(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(40)
-        .collect();
-    if s.is_empty() {
-        "participant".into()
+fn claim_io(path: &Path, source: io::Error) -> ClaimError {
+    if source.kind() == io::ErrorKind::AlreadyExists {
+        ClaimError::FileExists(path.to_path_buf())
     } else {
-        s
+        ClaimError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -233,7 +225,10 @@ impl Recorder {
             wav: None,
             wav_parts: 0,
             max_part_bytes: max_part_bytes.clamp(MIN_PART_BYTES, MAX_PART_BYTES),
-            events: BufWriter::with_capacity(64 * 1024, create_private(&dir.join(EVENTS_FILE))?),
+            events: BufWriter::with_capacity(
+                64 * 1024,
+                create_new_private(&dir.join(EVENTS_FILE))?,
+            ),
             analysis: Some(AnalysisWriter::create(dir, ANALYSIS_NAME, config)?),
             audio_samples: 0,
             audio_secs: 0.0,
@@ -289,7 +284,7 @@ impl Recorder {
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        let file = create_private(&self.dir.join(name))?;
+        let file = create_new_private(&self.dir.join(name))?;
         let sync_handle = file.try_clone()?;
         let writer = hound::WavWriter::new(BufWriter::new(file), spec).map_err(hound_io)?;
         sync_dir(&self.dir);
@@ -370,7 +365,7 @@ impl Recorder {
         self.events.get_ref().sync_data()
     }
 
-    /// Removes what this recorder created (nothing was recorded), and the folder if empty.
+    /// Removes what this recorder created (nothing was recorded); the claim removes the folder.
     fn discard(mut self) {
         if let Some(a) = self.analysis.take() {
             a.discard();
@@ -378,7 +373,6 @@ impl Recorder {
         let _ = std::fs::remove_file(self.dir.join(EVENTS_FILE));
         let _ = std::fs::remove_file(self.dir.join(SESSION_FILE));
         recovery::remove_marker(&self.dir);
-        let _ = std::fs::remove_dir(&self.dir);
     }
 
     fn finish(&mut self, input: &str, config: &AnalysisConfig, rate_hz: u32) -> io::Result<()> {
@@ -425,9 +419,11 @@ pub struct WriterOptions {
     pub max_part_bytes: u64,
 }
 
-/// Runs the writer until the channel closes. "session-writer" thread.
+/// Runs the writer until the channel closes, holding the folder's claim (its lock) until the
+/// recording ends. "session-writer" thread.
 pub fn run_writer(
     options: WriterOptions,
+    claim: SessionClaim,
     messages: Receiver<WriterMsg>,
     on_error: impl Fn(String),
 ) -> WriterOutcome {
@@ -528,6 +524,8 @@ pub fn run_writer(
     if let Some(mut rec) = recorder {
         if discard_if_empty && rec.audio_samples == 0 {
             rec.discard();
+            // Removes the folder too when the claim made it and it is empty now.
+            claim.abandon();
             return outcome;
         }
         outcome.audio_secs = rec.audio_secs;
@@ -542,6 +540,12 @@ pub fn run_writer(
                 outcome.error = Some(msg);
             }
         }
+    }
+    if dir.join(MARKER_FILE).exists() {
+        // Left for the repair (which removes the lock file too); the lock goes with `claim`.
+        drop(claim);
+    } else {
+        claim.finish();
     }
     outcome
 }
