@@ -221,10 +221,24 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("attune: {e:#}");
+            eprintln!("attune: {}", error_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// One line for an error and its causes, each cause said once: a message that already names
+/// its cause (`cannot create … : No such file or directory`) is not followed by it again.
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// The input a `live` command asks for (`None`: the saved or default one).
@@ -388,10 +402,12 @@ fn recover(args: &RecoverArgs) -> anyhow::Result<ExitCode> {
                     r.bytes_dropped
                 ),
                 Err(e) => {
-                    eprintln!(
-                        "attune: cannot recover {}: {e}; it is left as it was",
-                        session.display()
-                    );
+                    let left = if e.left_as_it_was() {
+                        "; it is left as it was"
+                    } else {
+                        ""
+                    };
+                    eprintln!("attune: cannot recover {}: {e}{left}", session.display());
                     failed = true;
                 }
             }

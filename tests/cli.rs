@@ -452,3 +452,38 @@ fn a_link_loop_in_a_folder_ends_and_is_said() {
         .collect();
     assert_eq!(results, ["child__a"]);
 }
+
+#[test]
+fn an_os_error_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let input = dir.path().join("x.wav");
+    write_wav(&input, 16_000, &[hum(16_000, 220.0, 1.0)]);
+    let runs = [
+        attune()
+            .args(["analyze", "-q", "--out"])
+            .arg(file.join("out"))
+            .arg(&input)
+            .output()
+            .unwrap(),
+        attune()
+            .args([
+                "live",
+                "--headless",
+                "--demo",
+                "--duration",
+                "1",
+                "--session-dir",
+            ])
+            .arg(file.join("session"))
+            .output()
+            .unwrap(),
+    ];
+    for o in runs {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{err}");
+        assert_eq!(err.matches("os error").count(), 1, "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}

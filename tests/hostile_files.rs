@@ -87,7 +87,10 @@ fn review() -> impl Strategy<Value = String> {
 }
 
 fn session_json() -> impl Strategy<Value = String> {
+    let settings =
+        serde_json::to_string(&attune::config::AnalysisConfig::live()).unwrap_or_default();
     prop_oneof![
+        text().prop_map(move |p| format!(r#"{{"participant":{p},"settings":{settings}}}"#)),
         (text(), number(), number()).prop_map(|(p, lo, hi)| format!(
             r#"{{"participant":{p},"started_utc":"2026-12-01T10:00:00Z","settings":{{"f0_min_hz":{lo},"f0_max_hz":{hi}}}}}"#
         )),
@@ -154,6 +157,55 @@ proptest! {
                     .sum();
                 // Ten seconds of recording: a few hundred kB at most, whatever the files said.
                 prop_assert!(total < 3_000_000, "{total} bytes");
+            }
+        }
+    }
+}
+
+/// A recorder killed mid-recording: a WAV whose header still says 0 bytes, and the marker of a
+/// process that has ended.
+fn interrupted(folder: &Path, wav: &Path) {
+    let mut bytes = std::fs::read(wav).unwrap();
+    bytes[4..8].copy_from_slice(&36u32.to_le_bytes());
+    bytes[40..44].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(folder.join("audio.wav"), bytes).unwrap();
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    std::fs::write(
+        folder.join("RECORDING"),
+        format!(
+            r#"{{"pid":{},"started_utc":"2026-01-01T00:00:00Z"}}"#,
+            gone.id()
+        ),
+    )
+    .unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_interrupted_session_with_edited_files_is_repaired_or_refused_with_a_message(
+        events in prop::collection::vec(event_line(), 0..12),
+        session in session_json(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("session");
+        std::fs::create_dir_all(&folder).unwrap();
+        let wav = recording(dir.path());
+        interrupted(&folder, &wav);
+        std::fs::write(folder.join("events.jsonl"), events.join("\n")).unwrap();
+        std::fs::write(folder.join("session.json"), &session).unwrap();
+        match attune::session::recovery::repair(&folder) {
+            Err(e) => {
+                let msg = e.to_string();
+                prop_assert!(msg.contains("session.json") || msg.contains("settings"), "{msg}");
+            }
+            Ok(report) => {
+                prop_assert!((report.audio_secs - 10.0).abs() < 0.01, "{report:?}");
+                // The repaired session opens.
+                let model = SessionModel::load(&folder, &LoadOptions::default());
+                prop_assert!(model.is_ok(), "{:?}", model.err());
             }
         }
     }

@@ -559,3 +559,31 @@ fn a_session_killed_as_it_starts_is_recovered_too_and_a_recorded_folder_is_never
     );
     assert_eq!(events(&dir).last().unwrap()["type"], "recovered");
 }
+
+#[test]
+fn a_repair_stopped_part_way_does_not_claim_to_have_left_the_session_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("20260101-000000-P09");
+    interrupted_session(&dir);
+    // A folder where the remade analysis must go: the WAV header is mended, then this stops it.
+    std::fs::create_dir_all(dir.join("session.f0.csv")).unwrap();
+    let notices = attune::session::recovery::recover_interrupted(tmp.path());
+    assert_eq!(notices.len(), 1);
+    assert!(
+        notices[0].contains("stopped part-way") && !notices[0].contains("left as it was"),
+        "{}",
+        notices[0]
+    );
+    // What was done is done right: the audio is whole, and a second run finishes the rest.
+    assert!((wav_secs(&dir.join("audio.wav")) - 1.5).abs() < 1e-9);
+    std::fs::remove_dir(dir.join("session.f0.csv")).unwrap();
+    let notices = attune::session::recovery::recover_interrupted(tmp.path());
+    assert_eq!(
+        notices,
+        vec![format!(
+            "recovered the interrupted session {} (0:02 of audio)",
+            dir.display()
+        )]
+    );
+    assert_analysis_covers(&dir, 1.5);
+}

@@ -76,6 +76,16 @@ pub enum RecoveryError {
     Io { path: PathBuf, source: io::Error },
     #[error("cannot make the analysis files again: {0}")]
     Analysis(#[from] crate::driver::files::FileError),
+    /// The repair had begun (a header rewritten, a partial file removed) when this stopped it.
+    #[error("{0}; the repair stopped part-way: run `attune recover` on it again")]
+    Unfinished(Box<RecoveryError>),
+}
+
+impl RecoveryError {
+    /// Whether the session is as it was before the repair was tried (nothing was changed).
+    pub fn left_as_it_was(&self) -> bool {
+        !matches!(self, RecoveryError::Unfinished(_))
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RecoveryError + '_ {
@@ -261,8 +271,13 @@ pub fn recover_interrupted(root: &Path) -> Vec<String> {
                 clock(report.audio_secs)
             ),
             Err(e) => format!(
-                "could not recover the interrupted session {}: {e}; it is left as it was",
-                dir.display()
+                "could not recover the interrupted session {}: {e}{}",
+                dir.display(),
+                if e.left_as_it_was() {
+                    "; it is left as it was"
+                } else {
+                    ""
+                }
             ),
         })
         .collect()
@@ -602,24 +617,27 @@ pub fn repair(dir: &Path) -> Result<RecoveryReport, RecoveryError> {
     let events_path = dir.join(EVENTS_FILE);
     let events = plan_events(&events_path)?;
 
-    // 2. Repair.
+    // 2. Repair: from here on, an error leaves the session part-way.
+    let unfinished = |e: RecoveryError| RecoveryError::Unfinished(Box::new(e));
     for entry in std::fs::read_dir(dir).map_err(io_err(dir))?.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "partial") && path.is_file() {
-            std::fs::remove_file(&path).map_err(io_err(&path))?;
+            std::fs::remove_file(&path)
+                .map_err(io_err(&path))
+                .map_err(unfinished)?;
         }
     }
     for plan in &plans {
-        apply_wav(plan)?;
+        apply_wav(plan).map_err(unfinished)?;
     }
-    apply_events(&events_path, &events)?;
+    apply_events(&events_path, &events).map_err(unfinished)?;
     let kept: Vec<PathBuf> = plans
         .iter()
         .filter(|p| !p.empty)
         .map(|p| p.path.clone())
         .collect();
     let audio_secs: f64 = plans.iter().map(WavRepair::secs).sum();
-    remake_analysis(dir, &kept, &config, &meta)?;
+    remake_analysis(dir, &kept, &config, &meta).map_err(unfinished)?;
 
     let info = RecoveredInfo {
         recovered_utc: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -630,10 +648,14 @@ pub fn repair(dir: &Path) -> Result<RecoveryReport, RecoveryError> {
         interrupted_pid: marker.as_ref().map(|m| m.pid),
     };
     if let Some(obj) = meta.as_object_mut() {
-        let value = serde_json::to_value(&info).map_err(|e| metadata_error(e.to_string()))?;
+        let value = serde_json::to_value(&info)
+            .map_err(|e| metadata_error(e.to_string()))
+            .map_err(unfinished)?;
         obj.insert("recovered".into(), value);
     }
-    write_json(&session_path, &meta).map_err(io_err(&session_path))?;
+    write_json(&session_path, &meta)
+        .map_err(io_err(&session_path))
+        .map_err(unfinished)?;
     let line = RecoveredLine {
         t_s: info.audio_secs,
         kind: "recovered",
@@ -653,7 +675,7 @@ pub fn repair(dir: &Path) -> Result<RecoveryReport, RecoveryError> {
         file.write_all(&text)?;
         file.sync_all()
     };
-    append().map_err(io_err(&events_path))?;
+    append().map_err(io_err(&events_path)).map_err(unfinished)?;
     remove_marker(dir);
     if lock.is_some() {
         remove_stale_lock(dir);
