@@ -82,32 +82,38 @@ pub fn create_private(path: &Path) -> io::Result<File> {
     opts.open(path)
 }
 
-/// Creates the folder `dir` and any missing folders above it, each owner-only (0700) whatever
-/// the umask; folders that exist already are left as they are. Any thread.
-pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+/// Creates one folder, owner-only (0700) whatever the umask; fails with `AlreadyExists` when
+/// anything is there. Any thread.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::DirBuilderExt;
-        // The umask can only take bits away from 0700; an odd one (0200) could leave the
-        // owner unable to write, so each folder made here is set to 0700 as well.
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         builder.mode(0o700);
-        let mut missing = Vec::new();
-        let mut at = Some(dir);
-        while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-            missing.push(d.to_path_buf());
-            at = d.parent();
-        }
         builder.create(dir)?;
-        for d in missing {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
+        // The umask may have taken bits away: this folder is ours, set it exactly.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
     }
     #[cfg(not(unix))]
     builder.create(dir)
+}
+
+/// Creates `dir` and the folders above it that are missing, each owner-only (0700) whatever
+/// the umask; folders that are there (or that another process makes meanwhile) are left as
+/// they are. Any thread.
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .take_while(|a| !a.is_dir())
+        .collect();
+    for d in missing.into_iter().rev() {
+        match create_private_dir(d) {
+            Err(e) if !(e.kind() == io::ErrorKind::AlreadyExists && d.is_dir()) => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A new owner-only temporary file beside `dest` (`.NAME.XXXXXX.partial`), created under a

@@ -22,14 +22,14 @@
 //! the main thread for the command line, the UI thread for the window); the lock is then held
 //! by the "session-writer" thread until the recording ends.
 
-use std::fs::{DirBuilder, File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::output::create_new_private;
+use crate::output::{create_new_private, create_private_dir, create_private_dir_all};
 use crate::session::folder::{LOCK_FILE, SESSION_FILE};
 
 /// How many numbered names (`-2`, `-3`...) a new session folder tries before giving up.
@@ -118,7 +118,7 @@ impl SessionClaim {
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_dirs_private(parent)?;
         }
-        let created = match make_dir_private(dir) {
+        let created = match create_private_dir(dir) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 if !dir.is_dir() {
@@ -157,7 +157,7 @@ impl SessionClaim {
             } else {
                 PathBuf::from(format!("{}-{n}", first.display()))
             };
-            match make_dir_private(&dir) {
+            match create_private_dir(&dir) {
                 Ok(()) => return Self::lock_new(&dir, true),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(source) => return Err(ClaimError::Io { path: dir, source }),
@@ -363,45 +363,12 @@ fn check_only_lock(dir: &Path) -> Result<(), ClaimError> {
     }
 }
 
-/// Creates one folder, 0700 whatever the umask; `AlreadyExists` when it is there.
-fn make_dir_private(dir: &Path) -> io::Result<()> {
-    let mut builder = DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        builder.mode(0o700);
-        builder.create(dir)?;
-        // The umask may have taken bits away: this folder is ours, set it exactly.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-    }
-    #[cfg(not(unix))]
-    builder.create(dir)
-}
-
-/// Creates `dir` and the folders above it that are missing, each 0700; folders that are there
-/// are left as they are.
+/// Creates `dir` and the folders above it that are missing, each 0700.
 fn create_dirs_private(dir: &Path) -> Result<(), ClaimError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let missing: Vec<&Path> = dir
-        .ancestors()
-        .filter(|a| !a.as_os_str().is_empty())
-        .take_while(|a| !a.is_dir())
-        .collect();
-    for d in missing.into_iter().rev() {
-        match make_dir_private(d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
-            Err(source) => {
-                return Err(ClaimError::Io {
-                    path: d.to_path_buf(),
-                    source,
-                })
-            }
-        }
-    }
-    Ok(())
+    create_private_dir_all(dir).map_err(|source| ClaimError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// Keeps a pseudonym usable as part of a folder name. Any thread.
