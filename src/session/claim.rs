@@ -71,17 +71,21 @@ fn pid_text(pid: Option<u32>) -> String {
     pid.map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}"))
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ClaimError + '_ {
-    move |source| {
-        if source.kind() == io::ErrorKind::AlreadyExists {
-            ClaimError::FileExists(path.to_path_buf())
-        } else {
-            ClaimError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
+/// The claim's error for a failed write at `path`: something already there is refused as
+/// such (attune replaces nothing), anything else is an I/O error. Any thread.
+pub fn claim_io(path: &Path, source: io::Error) -> ClaimError {
+    if source.kind() == io::ErrorKind::AlreadyExists {
+        ClaimError::FileExists(path.to_path_buf())
+    } else {
+        ClaimError::Io {
+            path: path.to_path_buf(),
+            source,
         }
     }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ClaimError + '_ {
+    move |source| claim_io(path, source)
 }
 
 /// A session folder held by this recorder: the lock on `DIR/.lock` is held while this lives

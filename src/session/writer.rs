@@ -33,7 +33,7 @@ use crate::config::AnalysisConfig;
 use crate::dsp::resample::InputStats;
 use crate::events::Event;
 use crate::output::{create_new_private, write_new_atomic, AnalysisWriter, InputDescription};
-use crate::session::claim::{ClaimError, SessionClaim, SessionFolder};
+use crate::session::claim::{claim_io, ClaimError, SessionClaim, SessionFolder};
 use crate::session::folder::{part_name, ANALYSIS_NAME, EVENTS_FILE, MARKER_FILE, SESSION_FILE};
 use crate::session::log::LogLine;
 use crate::session::recovery;
@@ -167,17 +167,6 @@ pub fn create_session_dir(
     }
     sync_dir(&dir);
     Ok(claim)
-}
-
-fn claim_io(path: &Path, source: io::Error) -> ClaimError {
-    if source.kind() == io::ErrorKind::AlreadyExists {
-        ClaimError::FileExists(path.to_path_buf())
-    } else {
-        ClaimError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
 }
 
 /// Makes the folder's entries (new files, renames, removals) durable; best effort.
