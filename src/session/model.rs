@@ -90,8 +90,6 @@ pub enum SessionError {
 const TIME_MARGIN_S: f64 = 1.0;
 /// The largest `review.json` read (bytes): a day's recording reviewed in full is a few MB.
 const MAX_REVIEW_BYTES: u64 = 64 * 1024 * 1024;
-/// Segments allocated ahead for a `review.json` (more are read as they come).
-const MAX_REVIEW_SEGMENTS: usize = 100_000;
 
 /// One reviewed segment as `review.json` keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -352,11 +350,16 @@ impl SessionModel {
         let file = self.review_path.display().to_string();
         let latest_s = self.duration_secs + TIME_MARGIN_S;
         let is_time = |t: f64| t.is_finite() && (0.0..=latest_s).contains(&t);
-        let mut segments = Vec::with_capacity(c.segments.len().min(MAX_REVIEW_SEGMENTS));
+        let mut segments = Vec::with_capacity(c.segments.len());
         for (n, e) in c.segments.iter().enumerate() {
             let speaker = Speaker::parse(&e.speaker)
                 .ok_or_else(|| bad(format!("unknown speaker {:?}", e.speaker)))?;
-            if !(is_time(e.start_s) && is_time(e.end_s) && e.start_s < e.end_s) {
+            // A span that starts within the recording (its end is cut at the recording's).
+            if !(is_time(e.start_s)
+                && is_time(e.end_s)
+                && e.start_s < e.end_s
+                && e.start_s < self.duration_secs)
+            {
                 self.notices.push(format!(
                     "{file}: segment {} ({:?}-{:?} s) is not a time span within the recording ({:.1} s), skipped",
                     n + 1,
