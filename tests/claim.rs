@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Barrier};
 
 use attune::audio::InputStatus;
@@ -19,7 +18,7 @@ use attune::session::writer::{
     create_session_dir, run_writer, SessionInfo, WriterMsg, WriterOptions, WriterOutcome,
     DEFAULT_MAX_PART_BYTES,
 };
-use common::attune;
+use common::{attune, headless_demo, interrupted_session};
 
 const RATE_HZ: u32 = 16_000;
 /// Blocks of 0.1 s each recorder sends.
@@ -198,17 +197,8 @@ fn two_headless_recorders_on_one_folder_one_records_one_is_refused() {
     for trial in 0..2 {
         let dir = tmp.path().join(format!("together-{trial}"));
         let spawn = || {
-            attune()
-                .args([
-                    "live",
-                    "--headless",
-                    "--demo",
-                    "--speed",
-                    "4",
-                    "--duration",
-                    "1.5",
-                    "--session-dir",
-                ])
+            headless_demo(4.0, 1.5)
+                .arg("--session-dir")
                 .arg(&dir)
                 .env("ATTUNE_DATA_DIR", tmp.path().join("data"))
                 .stdout(std::process::Stdio::null())
@@ -253,17 +243,8 @@ fn two_headless_recorders_on_one_folder_one_records_one_is_refused() {
 
 /// `attune live --headless --session-dir DIR` for a moment; its output.
 fn record_into(dir: &Path, data: &Path) -> std::process::Output {
-    attune()
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--speed",
-            "4",
-            "--duration",
-            "1",
-            "--session-dir",
-        ])
+    headless_demo(4.0, 1.0)
+        .arg("--session-dir")
         .arg(dir)
         .env("ATTUNE_DATA_DIR", data)
         .output()
@@ -384,32 +365,6 @@ fn new_session_folders_started_in_the_same_second_get_distinct_names_and_are_own
         existing.is_dir(),
         "a folder that was there is never removed"
     );
-}
-
-/// An interrupted session: its recorder is gone (the marker's process has ended).
-fn interrupted_session(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut gone = Command::new("true").spawn().unwrap();
-    gone.wait().unwrap();
-    std::fs::write(
-        dir.join("RECORDING"),
-        format!(
-            "{{\"pid\":{},\"started_utc\":\"2026-01-01T00:00:00Z\"}}",
-            gone.id()
-        ),
-    )
-    .unwrap();
-    let settings = serde_json::to_string(&AnalysisConfig::live()).unwrap();
-    std::fs::write(
-        dir.join("session.json"),
-        format!("{{\"participant\":\"P09\",\"settings\":{settings}}}"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("events.jsonl"),
-        "{\"t_s\":0.0,\"type\":\"input_status\"}\n{\"t_s\":0.6",
-    )
-    .unwrap();
 }
 
 #[test]

@@ -467,15 +467,8 @@ fn an_os_error_is_said_once() {
             .arg(&input)
             .output()
             .unwrap(),
-        attune()
-            .args([
-                "live",
-                "--headless",
-                "--demo",
-                "--duration",
-                "1",
-                "--session-dir",
-            ])
+        common::headless_demo(1.0, 1.0)
+            .arg("--session-dir")
             .arg(file.join("session"))
             .output()
             .unwrap(),

@@ -150,16 +150,8 @@ fn a_missing_device_is_waited_for_and_reported() {
 
 #[test]
 fn a_session_folder_that_cannot_be_made_is_an_error() {
-    let out = attune()
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--duration",
-            "1",
-            "--session-dir",
-            "/proc/attune-cannot",
-        ])
+    let out = common::headless_demo(1.0, 1.0)
+        .args(["--session-dir", "/proc/attune-cannot"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -183,15 +175,7 @@ fn a_full_disk_stops_the_recording_and_keeps_what_was_written() {
         .arg("trap '' XFSZ; ulimit -f 200 && exec \"$@\"")
         .arg("sh")
         .arg(env!("CARGO_BIN_EXE_attune"))
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--speed",
-            "4",
-            "--duration",
-            "3",
-        ])
+        .args(common::headless_demo_args(4.0, 3.0))
         .arg("--session-dir")
         .arg(&dir)
         .env("ATTUNE_DATA_DIR", tmp.path().join("data"))

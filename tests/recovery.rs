@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{attune, json};
+use common::{attune, interrupted_session, json};
 
 /// The demo session's rate: 16-bit mono at 16 kHz is 32 000 bytes a second.
 const BYTES_PER_SEC: f64 = 32_000.0;
@@ -399,51 +399,6 @@ fn recover_refuses_what_is_not_a_session_and_leaves_a_broken_session_as_it_was()
     );
 }
 
-/// A small interrupted session as a killed recorder leaves it: 1.5 s of a tone in audio.wav
-/// whose header still says 0 bytes, a log cut mid-line, the marker of a finished process.
-fn interrupted_session(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(dir.join("audio.wav"), spec).unwrap();
-    for i in 0..24_000 {
-        let t = f64::from(i) / 16_000.0;
-        w.write_sample((8000.0 * (2.0 * std::f64::consts::PI * 220.0 * t).sin()) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
-    let mut bytes = std::fs::read(dir.join("audio.wav")).unwrap();
-    bytes[4..8].copy_from_slice(&36u32.to_le_bytes());
-    bytes[40..44].copy_from_slice(&0u32.to_le_bytes());
-    std::fs::write(dir.join("audio.wav"), bytes).unwrap();
-    let mut gone = Command::new("true").spawn().unwrap();
-    gone.wait().unwrap();
-    std::fs::write(
-        dir.join("RECORDING"),
-        format!(
-            "{{\"pid\":{},\"started_utc\":\"2026-01-01T00:00:00Z\"}}",
-            gone.id()
-        ),
-    )
-    .unwrap();
-    let settings = serde_json::to_string(&attune::config::AnalysisConfig::live()).unwrap();
-    std::fs::write(
-        dir.join("session.json"),
-        format!("{{\"participant\":\"P09\",\"settings\":{settings}}}"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("events.jsonl"),
-        "{\"t_s\":0.0,\"type\":\"input_status\"}\n{\"t_s\":0.5,\"type\":\"onset\"}\n{\"t_s\":0.6",
-    )
-    .unwrap();
-    std::fs::write(dir.join("session.f0.csv.partial"), "time_s,f0").unwrap();
-}
-
 #[test]
 fn recover_interrupted_repairs_a_session_and_says_so_in_plain_words() {
     let tmp = tempfile::tempdir().unwrap();
@@ -538,15 +493,8 @@ fn a_session_killed_as_it_starts_is_recovered_too_and_a_recorded_folder_is_never
     assert!(dir.join("session.summary.json").is_file());
 
     // Recording into that folder again would overwrite it: refused.
-    let out = attune()
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--duration",
-            "1",
-            "--session-dir",
-        ])
+    let out = common::headless_demo(1.0, 1.0)
+        .arg("--session-dir")
         .arg(&dir)
         .env("ATTUNE_DATA_DIR", tmp.path())
         .output()

@@ -273,16 +273,7 @@ fn a_session_recorded_in_several_parts_is_reviewed_on_the_clock_it_was_recorded_
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("parts");
     common::succeed(
-        common::attune()
-            .args([
-                "live",
-                "--headless",
-                "--demo",
-                "--speed",
-                "4",
-                "--duration",
-                "3",
-            ])
+        common::headless_demo(4.0, 3.0)
             .args(["--wav-part-bytes", "64044", "--session-dir"])
             .arg(&dir)
             .env("ATTUNE_DATA_DIR", tmp.path().join("data")),

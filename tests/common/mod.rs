@@ -223,3 +223,69 @@ pub fn succeed(cmd: &mut Command) -> std::process::Output {
     );
     out
 }
+
+/// A small interrupted session as a killed recorder leaves it: 1.5 s of a tone in audio.wav
+/// whose header still says 0 bytes, a log cut mid-line, the marker of a finished process.
+pub fn interrupted_session(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(dir.join("audio.wav"), spec).unwrap();
+    for i in 0..24_000 {
+        let t = f64::from(i) / 16_000.0;
+        w.write_sample((8000.0 * (2.0 * std::f64::consts::PI * 220.0 * t).sin()) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+    let mut bytes = std::fs::read(dir.join("audio.wav")).unwrap();
+    bytes[4..8].copy_from_slice(&36u32.to_le_bytes());
+    bytes[40..44].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(dir.join("audio.wav"), bytes).unwrap();
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    gone.wait().unwrap();
+    std::fs::write(
+        dir.join("RECORDING"),
+        format!(
+            "{{\"pid\":{},\"started_utc\":\"2026-01-01T00:00:00Z\"}}",
+            gone.id()
+        ),
+    )
+    .unwrap();
+    let settings = serde_json::to_string(&attune::config::AnalysisConfig::live()).unwrap();
+    std::fs::write(
+        dir.join("session.json"),
+        format!("{{\"participant\":\"P09\",\"settings\":{settings}}}"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("events.jsonl"),
+        "{\"t_s\":0.0,\"type\":\"input_status\"}\n{\"t_s\":0.5,\"type\":\"onset\"}\n{\"t_s\":0.6",
+    )
+    .unwrap();
+    std::fs::write(dir.join("session.f0.csv.partial"), "time_s,f0").unwrap();
+}
+
+/// The arguments of `attune live --headless --demo` played `speed` times faster than real time
+/// for `duration_s` seconds (a `--session-dir` or other options follow).
+pub fn headless_demo_args(speed: f64, duration_s: f64) -> Vec<String> {
+    ["live", "--headless", "--demo", "--speed"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            speed.to_string(),
+            "--duration".into(),
+            duration_s.to_string(),
+        ])
+        .collect()
+}
+
+/// `attune live --headless --demo` (see [`headless_demo_args`]).
+pub fn headless_demo(speed: f64, duration_s: f64) -> Command {
+    let mut cmd = attune();
+    cmd.args(headless_demo_args(speed, duration_s));
+    cmd
+}
