@@ -236,18 +236,9 @@ fn demo_partner_enrolment(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// `attune live --headless --demo` at ten times real time for `secs` with the partner's clip.
-fn record_demo_with_partner_clip(clip: &std::path::Path, secs: &str, dir: &std::path::Path) {
+fn record_demo_with_partner_clip(clip: &std::path::Path, secs: f64, dir: &std::path::Path) {
     succeed(
-        attune()
-            .args([
-                "live",
-                "--headless",
-                "--demo",
-                "--speed",
-                "10",
-                "--duration",
-                secs,
-            ])
+        common::headless_demo(10.0, secs)
             .arg("--partner-voice")
             .arg(clip)
             .arg("--session-dir")
@@ -262,7 +253,7 @@ fn with_the_partners_enrolment_each_vocalisation_is_labelled_by_voice_as_it_ends
     let truth = demo_segments_truth();
 
     let dir = tmp.path().join("session");
-    record_demo_with_partner_clip(&enrol_path, "5", &dir);
+    record_demo_with_partner_clip(&enrol_path, 5.0, &dir);
     let summary = json(&dir.join("live.summary.json"));
     let by_voice = &summary["vocalisations_by_voice"];
     assert!(by_voice["partner"].as_u64().unwrap_or(0) >= 3, "{summary}");
@@ -328,7 +319,7 @@ fn the_live_path_and_attune_analyze_find_the_same_vocalisations_speakers_and_tur
     let tmp = tempfile::tempdir().unwrap();
     let enrol = demo_partner_enrolment(tmp.path());
     let live = tmp.path().join("live");
-    record_demo_with_partner_clip(&enrol, "6", &live);
+    record_demo_with_partner_clip(&enrol, 6.0, &live);
     let offline = tmp.path().join("offline");
     succeed(
         attune()

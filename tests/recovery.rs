@@ -399,6 +399,18 @@ fn recover_refuses_what_is_not_a_session_and_leaves_a_broken_session_as_it_was()
     );
 }
 
+/// `recover_interrupted` under `root` repairs the one session `dir` (1.5 s of audio) and says so.
+fn assert_recovers_in_plain_words(root: &Path, dir: &Path) {
+    let notices = attune::session::recovery::recover_interrupted(root);
+    assert_eq!(
+        notices,
+        vec![format!(
+            "recovered the interrupted session {} (0:02 of audio)",
+            dir.display()
+        )]
+    );
+}
+
 #[test]
 fn recover_interrupted_repairs_a_session_and_says_so_in_plain_words() {
     let tmp = tempfile::tempdir().unwrap();
@@ -408,14 +420,7 @@ fn recover_interrupted_repairs_a_session_and_says_so_in_plain_words() {
         attune::session::recovery::find_interrupted(tmp.path()),
         vec![dir.clone()]
     );
-    let notices = attune::session::recovery::recover_interrupted(tmp.path());
-    assert_eq!(
-        notices,
-        vec![format!(
-            "recovered the interrupted session {} (0:02 of audio)",
-            dir.display()
-        )]
-    );
+    assert_recovers_in_plain_words(tmp.path(), &dir);
     assert!((wav_secs(&dir.join("audio.wav")) - 1.5).abs() < 1e-9);
     let log = events(&dir);
     assert_eq!(log.len(), 3);
@@ -525,13 +530,6 @@ fn a_repair_stopped_part_way_does_not_claim_to_have_left_the_session_as_it_was()
     // What was done is done right: the audio is whole, and a second run finishes the rest.
     assert!((wav_secs(&dir.join("audio.wav")) - 1.5).abs() < 1e-9);
     std::fs::remove_dir(dir.join("session.f0.csv")).unwrap();
-    let notices = attune::session::recovery::recover_interrupted(tmp.path());
-    assert_eq!(
-        notices,
-        vec![format!(
-            "recovered the interrupted session {} (0:02 of audio)",
-            dir.display()
-        )]
-    );
+    assert_recovers_in_plain_words(tmp.path(), &dir);
     assert_analysis_covers(&dir, 1.5);
 }

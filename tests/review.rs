@@ -174,16 +174,7 @@ fn round_trip_record_review_correct_export_and_reopen() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("session");
     // Record: the demo through the live pipeline, at 10x, into a session folder.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_attune"))
-        .args([
-            "live",
-            "--headless",
-            "--demo",
-            "--speed",
-            "10",
-            "--duration",
-            "4",
-        ])
+    let out = common::headless_demo(10.0, 4.0)
         .args(["--f0-min", "70", "--f0-max", "1200"])
         .arg("--session-dir")
         .arg(&dir)
